@@ -85,7 +85,10 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests need Chromium and chromedriver; say so plainly when they are missing."""
     if shutil.which("chromedriver") and shutil.which("chromium"):
         return
-    reason = "chromium/chromedriver not installed (run: make test, or apt-get install chromium chromium-driver)"
+    reason = (
+        "chromium/chromedriver not installed "
+        "(run: make test, or apt-get install chromium chromium-driver)"
+    )
     for item in items:
         if "dash_duo" in getattr(item, "fixturenames", ()) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.skip(reason=reason))
@@ -103,3 +106,24 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = 1
+
+
+# --- dashboard tests (tests/test_dash_*.py) ---------------------------------------------------
+def apply_patch(value, patch):
+    """What Dash's renderer does with a `dash.Patch` (the operations the dashboard emits):
+    returns a patched copy of `value` (a figure dict)."""
+    import copy
+
+    value = copy.deepcopy(value)
+    for op in patch.to_plotly_json()["operations"]:
+        *path, last = op["location"]
+        target = value
+        for key in path:
+            target = target[key]
+        if op["operation"] == "Assign":
+            target[last] = copy.deepcopy(op["params"]["value"])
+        elif op["operation"] == "Extend":
+            target[last] = target[last] + list(op["params"]["value"])
+        else:
+            raise AssertionError(f"unexpected Patch operation {op['operation']}")
+    return value
