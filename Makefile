@@ -57,7 +57,6 @@ system-deps:
 
 # --- the two commands ----------------------------------------------------------------------
 run: $(VENV)/.runtime-installed
-	@echo "MLP Lab: open http://$(HOST):$(PORT) in your browser (Ctrl+C stops it)"
 	$(PY) -m dashboard --host $(HOST) --port $(PORT)
 
 # MLPLAB_REQUIRE_BROWSER=1 turns any skipped test into a failure: browser and Redis tests
