@@ -76,13 +76,20 @@ class Config:
             hidden = (hidden,)
         if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
             raise ValueError(f"hidden must be a number of units or a list of them, got {hidden!r}")
+        try:  # refuse a huge sequence before copying it
+            too_long = hasattr(hidden, "__len__") and len(hidden) > MAX_HIDDEN_LAYERS
+        except (OverflowError, TypeError):
+            too_long = True
+        if too_long:
+            raise ValueError(f"hidden must list from 1 to {MAX_HIDDEN_LAYERS} layers, "
+                             "got more than that")
         hidden = tuple(hidden)
         if not 1 <= len(hidden) <= MAX_HIDDEN_LAYERS:
             raise ValueError(f"hidden must list from 1 to {MAX_HIDDEN_LAYERS} layers, "
                              f"got {len(hidden)}")
         s(self, "hidden", tuple(_whole("hidden", h, 1, MAX_HIDDEN_UNITS, "hidden units")
                                 for h in hidden))
-        if self.activation not in ACTIVATIONS:
+        if not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, "
                              f"got {self.activation!r}")
         s(self, "lr", _real("lr", self.lr, 0.0, MAX_LR, "learning rate", lo_open=True))
@@ -95,7 +102,7 @@ class Config:
         if self.batch_size is not None:
             s(self, "batch_size", _whole("batch_size", self.batch_size, 1, MAX_BATCH,
                                          "batch size"))
-        if self.sample_kind not in SAMPLE_KINDS:
+        if not isinstance(self.sample_kind, str) or self.sample_kind not in SAMPLE_KINDS:
             raise ValueError(f"sample kind must be one of {', '.join(SAMPLE_KINDS)}, "
                              f"got {self.sample_kind!r}")
 

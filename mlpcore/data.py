@@ -4,6 +4,8 @@
 numbered 0..K-1 in R's factor level order (setosa, versicolor, virginica). `document_split`
 is main.R's ``set.seed(1); samp <- c(sample(1:50, 25), sample(51:100, 25), sample(101:150, 25))``
 generalised to any labels: for each class in level order, draw half of its rows.
+Built-in 2-D sets are in `toydata.py`, CSV uploads in `csvdata.py`, other splits and
+standardisation in `splits.py`; all of them report bad data with `DataError`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import numpy as np
 
 from .rrandom import SAMPLE_KINDS, RRandom
 
-__all__ = ["Dataset", "load_iris", "load_csv", "document_split"]
+__all__ = ["DataError", "Dataset", "load_iris", "load_csv", "document_split"]
+
+
+class DataError(ValueError):
+    """Data that cannot be used (a bad upload, an unknown data set, a bad setting): the message
+    is one plain sentence for the user. ``columns``: the CSV header's names once it was read."""
+
+    columns: list[str] | None = None
 
 
 @dataclass
@@ -26,6 +35,11 @@ class Dataset:
 
     ``train_indices`` / ``test_indices`` are 1-based row numbers of the source data
     (R's order: training rows in drawn order, test rows in data order).
+
+    Standardisation: ``feature_center`` and ``feature_scale`` are None (the document: raw
+    features) or (D,) arrays; then X_train / X_test hold ``(raw - center) / scale`` and any
+    new raw points (a decision-boundary grid, a user's point) go through ``transform`` before
+    ``Trainer.predict``; ``inverse_transform`` maps model inputs back to raw units.
     """
 
     name: str
@@ -37,6 +51,8 @@ class Dataset:
     class_names: list[str]
     train_indices: np.ndarray = field(default=None)
     test_indices: np.ndarray = field(default=None)
+    feature_center: np.ndarray | None = None
+    feature_scale: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.name = str(self.name)
@@ -65,6 +81,16 @@ class Dataset:
             setattr(self, part + "_indices", np.ascontiguousarray(idx, dtype=np.int64))
         if self.X_train.shape[0] < 1:
             raise ValueError("the training set is empty")
+        if (self.feature_center is None) != (self.feature_scale is None):
+            raise ValueError("feature_center and feature_scale must be given together")
+        if self.feature_center is not None:
+            center = np.array(self.feature_center, dtype=np.float64)
+            scale = np.array(self.feature_scale, dtype=np.float64)
+            if center.shape != (D,) or scale.shape != (D,):
+                raise ValueError(f"feature_center and feature_scale must have {D} numbers each")
+            if not (np.isfinite(center).all() and np.isfinite(scale).all() and (scale > 0).all()):
+                raise ValueError("feature_center must be finite and feature_scale positive")
+            self.feature_center, self.feature_scale = center, scale
 
     @property
     def n_features(self) -> int:
@@ -73,6 +99,20 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def standardized(self) -> bool:
+        return self.feature_center is not None
+
+    def transform(self, X) -> np.ndarray:
+        """Raw features (N, D) -> the network's inputs: ``(X - center) / scale``, or X as is."""
+        X = np.asarray(X, dtype=np.float64)
+        return (X - self.feature_center) / self.feature_scale if self.standardized else X
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """The network's inputs (N, D) -> raw features: ``X * scale + center``, or X as is."""
+        X = np.asarray(X, dtype=np.float64)
+        return X * self.feature_scale + self.feature_center if self.standardized else X
 
 
 def load_csv(source, label_column: int = -1):

@@ -64,6 +64,8 @@ def dumps(trainer) -> bytes:
         "failure": None if failure is None else [failure[0], failure[1], _num(failure[2])],
         "rng_mti": trainer._rng._mti, "name": d.name, "feature_names": d.feature_names,
         "class_names": d.class_names, "arrays": directory,
+        "scaling": None if not d.standardized else  # Dataset.transform's center and scale
+        {"center": d.feature_center.tolist(), "scale": d.feature_scale.tolist()},
     }
     head = json.dumps(header, separators=(",", ":")).encode()
     body = head + b"".join(chunks)
@@ -90,25 +92,38 @@ def _strings(v, what: str) -> list:
     return v
 
 
-def loads(data):
-    """Trainer from dumps() output; ValueError on anything else."""
+def _scaling(v) -> dict:
+    """Dataset keywords from the header's "scaling" (absent before standardisation existed)."""
+    if v is None:
+        return {}
+    if not isinstance(v, dict) or set(v) != {"center", "scale"} or \
+            not all(isinstance(v[k], list) for k in v):
+        raise ValueError("malformed standardisation record")
+    return {"feature_center": v["center"], "feature_scale": v["scale"]}
+
+
+def loads(data, max_bytes: int = MAX_BYTES):
+    """Trainer from dumps() output; ValueError on anything else, and on more than
+    `max_bytes` bytes (checked before anything is parsed)."""
     try:
-        return _loads(data)
+        return _loads(data, max_bytes)
     except ValueError:
         raise
     except Exception as exc:  # anything odd in hostile input is still just "not valid"
         raise ValueError(f"not a valid MLP Lab run: {type(exc).__name__}: {exc}") from None
 
 
-def _loads(data):
+def _loads(data, max_bytes):
+    from .buffers import layout
+    from .network import layer_sizes
     from .trainer import Trainer
 
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError("expected bytes")
     if not isinstance(data, bytes):
         data = bytes(data)
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"input is larger than {MAX_BYTES} bytes")
+    if len(data) > min(max_bytes, MAX_BYTES):
+        raise ValueError(f"input is larger than {min(max_bytes, MAX_BYTES)} bytes")
     if len(data) < _PREFIX.size:
         raise ValueError("input is too short to be an MLP Lab run")
     magic, version, head_len, crc = _PREFIX.unpack_from(data)
@@ -150,7 +165,8 @@ def _loads(data):
         X_test=arrays["X_test"], y_test=arrays["y_test"],
         feature_names=_strings(header["feature_names"], "feature names"),
         class_names=_strings(header["class_names"], "class names"),
-        train_indices=arrays["train_indices"], test_indices=arrays["test_indices"])
+        train_indices=arrays["train_indices"], test_indices=arrays["test_indices"],
+        **_scaling(header.get("scaling")))
     hist = arrays["history"]
     if hist.shape[0] != len(HISTORY_FIELDS):
         raise ValueError("history has the wrong number of fields")
@@ -172,5 +188,9 @@ def _loads(data):
     if iteration > config.maxit:
         raise ValueError("iteration is beyond maxit")
     loss = _float(header["loss"], "loss")
+    n_params = layout(layer_sizes(dataset.n_features, config.hidden, dataset.n_classes))[1]
+    if arrays["theta"].shape != (n_params,):  # before any buffer is sized by the config
+        raise ValueError(f"the header's network has {n_params} parameters, the data "
+                         f"{arrays['theta'].size}")
     return Trainer._restore(config, dataset, arrays["theta"], rng, history, iteration,
                             loss, status, failure)

@@ -162,23 +162,32 @@ class Trainer:
     def dead_units(self) -> list[int]:
         """Per hidden layer: units that output 0 for every training row (ReLU's dead units)."""
         X = self.dataset.X_train
-        _, (_, hidden_layers) = network.forward(self.params, X, self.config.activation)
+        with np.errstate(all="ignore"):  # huge weights may overflow: not worth a warning
+            _, (_, hidden_layers) = network.forward(self.params, X, self.config.activation)
         return [int(np.sum(~np.any(h > 0, axis=0))) for h in hidden_layers]
 
     # -- using the network ---------------------------------------------------------------------
     def _X(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError, MemoryError):
+            raise ValueError("X must be a table of numbers (rows x features) that fits in "
+                             "memory") from None
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise ValueError(f"X must have shape (rows, {self.sizes[0]}), got {X.shape}")
         return X
 
     def predict_proba(self, X) -> np.ndarray:
         """(N, K) class probabilities with the current parameters."""
-        return network.predict_proba(self.params, self._X(X), self.config.activation)
+        X = self._X(X)
+        with np.errstate(all="ignore"):  # a diverged run's parameters may overflow
+            return network.predict_proba(self.params, X, self.config.activation)
 
     def predict(self, X) -> np.ndarray:
         """(N,) 0-based classes (predict.dnn's max.col, first maximum on ties)."""
-        return network.predict(self.params, self._X(X), self.config.activation)
+        X = self._X(X)
+        with np.errstate(all="ignore"):  # a diverged run's parameters may overflow
+            return network.predict(self.params, X, self.config.activation)
 
     def _split(self, split: str):
         if split not in ("train", "test"):
@@ -212,11 +221,12 @@ class Trainer:
         return dumps(self)
 
     @classmethod
-    def from_bytes(cls, data) -> Trainer:
-        """Inverse of to_bytes(); ValueError on anything malformed."""
-        from .serialize import loads
+    def from_bytes(cls, data, max_bytes: int | None = None) -> Trainer:
+        """Inverse of to_bytes(); ValueError on anything malformed, or longer than
+        `max_bytes` (checked before parsing; default serialize.MAX_BYTES, 1 GiB)."""
+        from .serialize import MAX_BYTES, loads
 
-        return loads(data)
+        return loads(data, MAX_BYTES if max_bytes is None else max_bytes)
 
     @classmethod
     def _restore(cls, config, dataset, theta, rng, history, iteration, loss, status,
