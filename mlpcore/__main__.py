@@ -3,6 +3,15 @@
 Without arguments: the 60 lines ``step loss accuracy`` as R's cat() prints them, the test
 confusion table as R prints ``table(testdata[, 5], labels.dnn)``, and ``Accuracy: 0.986667``.
 ``--json`` prints one JSON object instead. Bad flags or values: one line on stderr, exit 2.
+
+Other data: ``--data spiral --points 100 --classes 3 --noise 0.2`` (a built-in set, see
+toydata.DATASETS) or ``--data PATH.csv --label COLUMN``; ``--train-fraction 0.7`` for a
+stratified split instead of the document's half of each class; ``--standardize``. With none
+of these flags the run is main.R's, byte for byte; bad data is one line on stderr, exit 2.
+
+Exports, written after the run: ``--save-model m.json`` (export.model_to_json),
+``--save-history h.csv`` (export.history_to_csv), ``--save-r replay.R`` (rscript.r_script;
+refused before training, exit 2, when the document's R functions cannot express the run).
 """
 
 from __future__ import annotations
@@ -11,13 +20,17 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from .activations import ACTIVATIONS
 from .config import Config
+from .csvdata import check_size, csv_dataset
+from .data import DataError
 from .rformat import r_cat, r_table
 from .rrandom import SAMPLE_KINDS
+from .toydata import DATASETS, make_dataset
 from .trainer import Trainer
 
 
@@ -68,7 +81,63 @@ def _parser() -> _Parser:
     p.add_argument("--init-scale", type=_real, default=d.init_scale,
                    help="initial weights = this * rnorm (0.01)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    data = p.add_argument_group("data (default: iris with the document's split)")
+    data.add_argument("--data", metavar="NAME|PATH.csv",
+                      help=f"a built-in data set ({', '.join(DATASETS)}) or a CSV file")
+    data.add_argument("--label", metavar="COLUMN",
+                      help="the CSV's label column (default: its last text column)")
+    data.add_argument("--points", type=_whole, help="points per class of a 2-D set (100)")
+    data.add_argument("--classes", type=_whole, help="classes of spiral or blobs (3)")
+    data.add_argument("--noise", type=_real, help="noise of a 2-D set (its own default)")
+    data.add_argument("--train-fraction", type=_real, metavar="F",
+                      help="train on this fraction of each class (default: half, as main.R)")
+    data.add_argument("--standardize", action="store_true",
+                      help="scale features by the training rows' mean and sd")
+    files = p.add_argument_group("export (files written after the run)")
+    files.add_argument("--save-model", metavar="PATH.json", help="the trained model as JSON")
+    files.add_argument("--save-history", metavar="PATH.csv", help="the history as CSV")
+    files.add_argument("--save-r", metavar="PATH.R",
+                       help="an R script replaying the run with the document's functions")
     return p
+
+
+def _export(args, trainer) -> None:
+    """Write the files --save-model / --save-history / --save-r ask for (OSError if one fails)."""
+    from .export import history_to_csv, model_to_json
+    from .rscript import r_script
+
+    for path, make in ((args.save_model, model_to_json), (args.save_history, history_to_csv),
+                       (args.save_r, r_script)):
+        if path is not None:
+            Path(path).write_text(make(trainer), encoding="utf-8")
+
+
+def _dataset(args, config: Config):
+    """The Dataset the flags ask for, or None for the Trainer's own (the document's iris)."""
+    shape = {"n_points": args.points, "n_classes": args.classes, "noise": args.noise}
+    if args.data is None and args.label is None and args.train_fraction is None and \
+            not args.standardize and all(v is None for v in shape.values()):
+        return None
+    common = {"seed": config.seed, "split": "document" if args.train_fraction is None
+              else "fraction", "train_fraction": args.train_fraction,
+              "standardize": args.standardize, "sample_kind": config.sample_kind}
+    name = "iris" if args.data is None else args.data
+    if name in DATASETS:
+        if args.label is not None:
+            raise DataError("--label applies only to a CSV file")
+        return make_dataset(name, **shape, **common)
+    if any(v is not None for v in shape.values()):
+        raise DataError("--points, --classes and --noise apply only to the built-in data sets")
+    path = Path(name)
+    try:
+        check_size(path.stat().st_size)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"no built-in data set or file named {name!r} (built-in: "
+                        f"{', '.join(DATASETS)})") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {name!r}: {exc.strerror or exc}") from None
+    return csv_dataset(data, args.label, name=path.name, **common)
 
 
 def _clean(x):
@@ -93,11 +162,24 @@ def run(argv=None, out=sys.stdout, err=sys.stderr) -> int:
                         lr=args.lr, reg=args.reg, maxit=args.maxit, abstol=args.abstol,
                         display=args.display, init_scale=args.init_scale,
                         batch_size=args.batch_size, sample_kind=args.sample_kind)
+        dataset = _dataset(args, config)
+        if args.save_r is not None:  # refuse before training, not after
+            from .rscript import r_script_problems
+
+            problems = r_script_problems(config, dataset)
+            if problems:
+                raise ValueError("--save-r: the document's R functions cannot replay this "
+                                 "run: " + "; ".join(problems))
     except (_UsageError, ValueError) as exc:
         print(f"python -m mlpcore: error: {exc}", file=err)
         return 2
-    trainer = Trainer(config)
+    trainer = Trainer(config, dataset)
     trainer.step(config.maxit)
+    try:
+        _export(args, trainer)
+    except OSError as exc:
+        print(f"python -m mlpcore: error: cannot write {exc.filename}: {exc.strerror}", file=err)
+        return 2
     h, d = trainer.history, trainer.dataset
     cm = trainer.confusion("test")
     acc = trainer.accuracy("test")
@@ -112,6 +194,10 @@ def run(argv=None, out=sys.stdout, err=sys.stderr) -> int:
             "final": {k: v.tolist() for k, v in trainer.params.items()},
             "confusion": cm.tolist(),
             "class_names": d.class_names,
+            "data": d.name,
+            "feature_names": d.feature_names,
+            "scaling": None if not d.standardized else
+            {"center": d.feature_center, "scale": d.feature_scale},
             "accuracy": acc,
         }
         out.write(json.dumps(_clean(doc), allow_nan=False) + "\n")
