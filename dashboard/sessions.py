@@ -21,12 +21,33 @@ seconds raises SessionBusy; the caller answers "no update" and the page retries 
 
 `s.is_new` is True when no stored session was found (first visit, expired, evicted, or from an
 older incompatible version): the store made a fresh one with `new_trainer()`.
+
+Faults (issue 6). Every cap and timeout comes from limits.py. Redis:
+- unreachable, timing out or refusing (at start or mid-run): StoreUnavailable, with a sentence
+  for the page; nothing is committed, so the run is exactly as it was and goes on when Redis
+  answers again (each request tries afresh; each process logs once when it went away and
+  once when it came back). Replies time out after MLPLAB_REDIS_TIMEOUT_SECONDS, one retry.
+- a worker killed while it holds a session: its lock's lease (MLPLAB_LOCK_LEASE_SECONDS)
+  runs out, meanwhile requests for that session get SessionBusy (the page retries), then the
+  next request loads the last committed state: a tick is committed whole or not at all, so
+  no step is lost or done twice (the page's record only moves with a committed response).
+- size: a run whose bytes exceed MLPLAB_MAX_SESSION_BYTES is neither saved (SessionTooLarge)
+  nor loaded (a fresh run); the number of live sessions is capped (a sorted set of last-use
+  times, trimmed least recently used first by the commit script, as the memory store does).
+- a stored session that does not parse (bytes or meta) is replaced by a fresh run.
+(MemoryStore keeps the Trainer object itself, so iterations run before an exception in the
+block stay done; the page's record did not move, so its next tick receives them: nothing is
+lost or doubled there either.)
+The lock token starts with the holder's process id, so `GET mlplab:lock:<sid>` tells an
+operator which worker holds a session.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -37,9 +58,13 @@ from dataclasses import dataclass, field
 
 from mlpcore import Trainer
 
-DEFAULT_MAX_SESSIONS = 200
-DEFAULT_IDLE_SECONDS = 3600.0
-DEFAULT_LOCK_TIMEOUT = 2.0  # a tick holds a session for milliseconds; don't tie up a worker
+from .limits import LIMITS, Limits
+
+DEFAULT_MAX_SESSIONS = LIMITS.max_sessions
+DEFAULT_IDLE_SECONDS = LIMITS.session_idle_seconds
+DEFAULT_LOCK_TIMEOUT = LIMITS.lock_wait_seconds  # a tick holds a session for milliseconds
+LOG = logging.getLogger("mlplab")
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class SessionBusy(RuntimeError):
@@ -47,7 +72,22 @@ class SessionBusy(RuntimeError):
 
 
 class StoreUnavailable(RuntimeError):
-    """The shared store (Redis) could not be reached."""
+    """The shared store (Redis) cannot serve the session now; str() is a sentence for the page."""
+
+
+class SessionTooLarge(StoreUnavailable):
+    """The run has grown past MLPLAB_MAX_SESSION_BYTES: it is not saved."""
+
+
+UNREACHABLE = ("Training is on hold: the session store (Redis) is unreachable. Nothing was "
+               "changed; the page keeps trying and goes on when the store is back.")
+
+
+def valid_meta(meta) -> bool:
+    """A session's meta as new_meta() makes it (other keys are allowed)."""
+    return (isinstance(meta, dict) and isinstance(meta.get("run"), str)
+            and _HEX_ID.fullmatch(meta["run"]) is not None
+            and isinstance(meta.get("paused"), bool) and isinstance(meta.get("note", ""), str))
 
 
 def new_meta(note: str = "") -> dict:
@@ -136,9 +176,27 @@ class MemoryStore:
 
 # -------------------------------------------------------------------------------- redis
 _COMMIT = """
+-- KEYS: the lock, the session's hash, the set of live sessions (score: last use, ms)
+-- ARGV: token, trainer bytes, meta JSON, idle ms, session id, max sessions, hash key prefix
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'trainer', ARGV[2], 'meta', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[3], now, ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[4]))
+local extra = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[6])
+if extra > 0 then
+  local n = 0
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[3], 0, extra)) do
+    if n < extra and old ~= ARGV[5] then
+      redis.call('DEL', ARGV[7] .. old)
+      redis.call('ZREM', KEYS[3], old)
+      n = n + 1
+    end
+  end
+end
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return 1
 """
 _RELEASE = """
@@ -151,21 +209,55 @@ class RedisStore:
     """Sessions in Redis, shared by every worker and host that uses the same URL."""
 
     def __init__(self, url: str, idle_seconds: float = DEFAULT_IDLE_SECONDS,
-                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT, lease_seconds: float = 10.0,
-                 prefix: str = "mlplab:"):
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+                 lease_seconds: float = LIMITS.lock_lease_seconds,
+                 prefix: str = "mlplab:", max_sessions: int = DEFAULT_MAX_SESSIONS,
+                 max_bytes: int = LIMITS.max_session_bytes,
+                 timeout: float = LIMITS.redis_timeout_seconds):
         import redis  # optional at run time: only needed in Redis mode
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self.idle_ms = int(idle_seconds * 1000)
-        self.lease_ms = int(lease_seconds * 1000)
+        self._errors = (redis.exceptions.RedisError,)
+        self._unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        # no connection is made here: a Redis that is down at start is met (and reported)
+        # by the first request, and found again by a later one
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1))  # one retry: a pooled connection Redis dropped
+        self.idle_ms = max(1, int(idle_seconds * 1000))
+        self.lease_ms = max(1, int(lease_seconds * 1000))
         self.lock_timeout = lock_timeout
+        self.max_sessions = max_sessions
+        self.max_bytes = max_bytes
         self.prefix = prefix
         self._commit = self.client.register_script(_COMMIT)
         self._release = self.client.register_script(_RELEASE)
+        self._down_since = None  # for the log only: when Redis last stopped answering
 
     def _keys(self, sid: str) -> tuple[str, str]:
         return f"{self.prefix}lock:{sid}", f"{self.prefix}session:{sid}"
+
+    @contextmanager
+    def _talking(self):
+        """Redis errors -> StoreUnavailable (a sentence for the page); one log line when
+        Redis goes away and one when it answers again."""
+        try:
+            yield
+        except self._errors as exc:
+            if self._down_since is None:
+                self._down_since = time.monotonic()
+                LOG.warning("the session store (Redis) failed: %s: %s", type(exc).__name__,
+                            str(exc)[:200])
+            if isinstance(exc, self._unreachable):
+                raise StoreUnavailable(UNREACHABLE) from exc
+            raise StoreUnavailable(
+                f"Training is on hold: the session store (Redis) refused the request "
+                f"({str(exc)[:120]}). Nothing was changed; the page keeps trying.") from exc
+        if self._down_since is not None:
+            LOG.info("the session store (Redis) answers again after %.1f s",
+                     time.monotonic() - self._down_since)
+            self._down_since = None
 
     def _acquire(self, lock_key: str, token: str) -> None:
         deadline = time.monotonic() + self.lock_timeout
@@ -179,19 +271,25 @@ class RedisStore:
     @contextmanager
     def session(self, sid: str, new_trainer: Callable[[], Trainer]) -> Iterator[Session]:
         lock_key, data_key = self._keys(sid)
-        token = uuid.uuid4().hex
-        try:
+        token = f"{os.getpid()}-{uuid.uuid4().hex}"  # who holds it, for an operator
+        with self._talking():
             self._acquire(lock_key, token)
-        except self._errors as exc:
-            raise StoreUnavailable(f"the session store (Redis) is unreachable: {exc}") from exc
         try:
-            s = self._load(sid, data_key, new_trainer)
+            with self._talking():
+                s = self._load(sid, data_key, new_trainer)
             yield s
             blob, meta = s.trainer.to_bytes(), json.dumps(s.meta)
-            if not self._commit(keys=[lock_key, data_key], args=[token, blob, meta, self.idle_ms]):
+            if len(blob) > self.max_bytes:
+                raise SessionTooLarge(
+                    f"This run has grown to {len(blob) / 2**20:.1f} MB, past the limit of "
+                    f"{self.max_bytes / 2**20:.1f} MB per session, so it was not saved. "
+                    f"Press Reset, or use a larger display interval.")
+            with self._talking():
+                ok = self._commit(keys=[lock_key, data_key, f"{self.prefix}live"],
+                                  args=[token, blob, meta, self.idle_ms, sid,
+                                        self.max_sessions, f"{self.prefix}session:"])
+            if not ok:
                 raise SessionBusy("the session lock expired before the update was saved")
-        except self._errors as exc:
-            raise StoreUnavailable(f"the session store (Redis) is unreachable: {exc}") from exc
         finally:
             try:
                 self._release(keys=[lock_key], args=[token])
@@ -202,20 +300,41 @@ class RedisStore:
         blob, meta = self.client.hmget(data_key, ["trainer", "meta"])
         if blob is not None and meta is not None:
             try:
-                return Session(sid, Trainer.from_bytes(blob), json.loads(meta))
-            except (ValueError, KeyError, TypeError):
-                pass  # saved by an incompatible version: start afresh
+                if len(blob) > self.max_bytes:
+                    raise ValueError(f"{len(blob)} bytes, over the limit of {self.max_bytes}")
+                meta = json.loads(meta)
+                if not valid_meta(meta):
+                    raise ValueError("malformed meta")
+                return Session(sid, Trainer.from_bytes(blob, max_bytes=self.max_bytes), meta)
+            except (ValueError, KeyError, TypeError) as exc:  # another version, or damaged
+                LOG.warning("session %s could not be loaded (%s): a fresh run", sid[:8],
+                            str(exc)[:200])
         return Session(sid, new_trainer(), new_meta(), is_new=True)
+
+    def live_sessions(self) -> int:
+        """How many sessions were used within the idle time (for tests and operators)."""
+        with self._talking():
+            return int(self.client.zcard(f"{self.prefix}live"))
 
 
 # ----------------------------------------------------------------------------- factory
 def store_from_env(environ=None):
-    """RedisStore if MLPLAB_REDIS_URL is set, else MemoryStore. Optional tuning:
-    MLPLAB_MAX_SESSIONS (memory only), MLPLAB_SESSION_IDLE_SECONDS."""
+    """RedisStore if MLPLAB_REDIS_URL is set, else MemoryStore; sized by the MLPLAB_* limits
+    (limits.py: MLPLAB_MAX_SESSIONS, MLPLAB_SESSION_IDLE_SECONDS, MLPLAB_LOCK_*, ...)."""
+    limits = LIMITS if environ is None else Limits.from_env(environ)
     environ = os.environ if environ is None else environ
-    idle = float(environ.get("MLPLAB_SESSION_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
     url = environ.get("MLPLAB_REDIS_URL")
     if url:
-        return RedisStore(url, idle_seconds=idle)
-    max_sessions = int(environ.get("MLPLAB_MAX_SESSIONS", DEFAULT_MAX_SESSIONS))
-    return MemoryStore(max_sessions=max_sessions, idle_seconds=idle)
+        try:
+            return RedisStore(url, idle_seconds=limits.session_idle_seconds,
+                              lock_timeout=limits.lock_wait_seconds,
+                              lease_seconds=limits.lock_lease_seconds,
+                              max_sessions=limits.max_sessions,
+                              max_bytes=limits.max_session_bytes,
+                              timeout=limits.redis_timeout_seconds)
+        except ValueError as exc:  # redis-py's word for a malformed URL
+            raise ValueError(f"MLPLAB_REDIS_URL is not a Redis URL ({exc}); "
+                             "expected e.g. redis://127.0.0.1:6379/0") from None
+    return MemoryStore(max_sessions=limits.max_sessions,
+                       idle_seconds=limits.session_idle_seconds,
+                       lock_timeout=limits.lock_wait_seconds)

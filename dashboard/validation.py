@@ -4,17 +4,30 @@ Callback inputs can be forged over HTTP, so nothing is trusted: each value is ch
 type, finiteness and bounds, and turned into the setting it stands for (a slider position
 into a learning rate, say). Bad input gives a `ControlError` whose message is plain English
 and names the control. The ranges and defaults of the controls live here too, so the layout
-and the checks cannot disagree. Keep this the single place (issue 6 hardens it further).
+and the checks cannot disagree; their tops, and every other cap, come from `limits.py`.
+
+Three layers, outermost first:
+- `check_callback_request(body, callback_map)`: the envelope of a POST to
+  /_dash-update-component (output, outputs, inputs, state) must be what Dash's renderer
+  sends for a registered callback; guards.py answers 400 otherwise, before Dash sees it;
+- `validate(raw)`: each control value (type, finiteness, bounds) -> Settings;
+- `check_run(config, shape)`: the run those settings make must fit the limits (parameters,
+  work per iteration, points on the curve, memory of the session).
+Uploads plug in with `decode_upload(contents)` and `check_data_shape(shape)`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from mlpcore import ACTIVATIONS
+from mlpcore import ACTIVATIONS, Config
+
+from .limits import LIMITS, Limits
 
 
 def _log_values(first_exp: int, last_exp: int) -> tuple[float, ...]:
@@ -28,16 +41,16 @@ def _log_values(first_exp: int, last_exp: int) -> tuple[float, ...]:
 LR_VALUES = _log_values(-4, 1)  # 1e-4 ... 10
 REG_VALUES = (0.0, *_log_values(-6, 0))  # 0, then 1e-6 ... 1
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # None: as fast as possible
-HIDDEN_RANGE = (1, 64)
-LAYERS_RANGE = (1, 4)
-MAXIT_RANGE = (100, 20000)
+HIDDEN_RANGE = (1, LIMITS.max_hidden_units)  # 1-64 by default
+LAYERS_RANGE = (1, LIMITS.max_hidden_layers)  # 1-4
+MAXIT_RANGE = (100, LIMITS.max_iterations)  # 100-20000
 MAXIT_STEP = 100
 SEED_RANGE = (0, 2**31 - 1)
 DISPLAY_RANGE = (1, 5000)
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 CURVE_OPTIONS = ("train_acc", "test_loss")
-MAX_POINTS = 10**6  # a page can never hold more history points than this
-MAX_ITERATION = 10**9
+MAX_POINTS = LIMITS.max_history_points  # a page can never hold more history points
+MAX_ITERATION = LIMITS.max_iterations
 
 # The document's run (main.R): the values "Document settings" puts on the controls.
 DOCUMENT = {
@@ -81,7 +94,8 @@ def _integer(name: str, raw, low: int, high: int) -> int:
         raise ControlError(f"{name} must be a whole number from {low} to {high}.")
     value = int(raw)
     if not low <= value <= high:
-        raise ControlError(f"{name} must be from {low} to {high}; got {value}.")
+        got = f"{value}" if abs(value) < 10**12 else f"{float(value):.3g}"
+        raise ControlError(f"{name} must be from {low} to {high}; got {got}.")
     return value
 
 
@@ -114,7 +128,7 @@ def _maxit(raw) -> int:
 
 
 def _activation(raw) -> str:
-    if raw not in ACTIVATION_NAMES:
+    if not isinstance(raw, str) or raw not in ACTIVATION_NAMES:
         raise ControlError(f"Activation must be one of {', '.join(ACTIVATION_NAMES)}.")
     return raw
 
@@ -122,7 +136,8 @@ def _activation(raw) -> str:
 def _curves(raw) -> tuple[str, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, list | tuple) or any(v not in CURVE_OPTIONS for v in raw):
+    if not isinstance(raw, list | tuple) or len(raw) > 2 * len(CURVE_OPTIONS) \
+            or any(not isinstance(v, str) or v not in CURVE_OPTIONS for v in raw):
         raise ControlError(f"Curve options must be among {', '.join(CURVE_OPTIONS)}.")
     return tuple(v for v in CURVE_OPTIONS if v in raw)
 
@@ -163,3 +178,152 @@ def validate(raw: Mapping[str, object]) -> Settings:
         else:
             raise ControlError(f"{key} cannot be set from the page.")
     return Settings(**values)
+
+
+# ------------------------------------------------------------------------- the run's size
+@dataclass(frozen=True)
+class DataShape:
+    """What a run's size depends on in its data: features D, classes K, training and test
+    rows, and the bytes of its feature, class and set names (they go into a saved run)."""
+
+    n_features: int
+    n_classes: int
+    n_train: int
+    n_test: int
+    name_bytes: int = 0
+
+
+# iris with the document's split (mlpcore.load_iris + document_split): 4 features,
+# 3 classes, 75 + 75 rows
+IRIS = DataShape(4, 3, 75, 75, name_bytes=len("iris Sepal.Length Sepal.Width Petal.Length "
+                                              "Petal.Width setosa versicolor virginica"))
+
+
+def parameter_count(n_features: int, hidden, n_classes: int) -> int:
+    """Weights and biases of a network D -> hidden... -> K."""
+    sizes = [n_features, *hidden, n_classes]
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+
+
+def session_bytes(config: Config, shape: DataShape = IRIS) -> int:
+    """An upper bound of len(Trainer(config, data).to_bytes()) at any point of the run: the
+    parameters, the data set (X, y and row numbers), the generator, a history point per
+    display step, and the JSON header (see mlpcore/serialize.py)."""
+    rows = shape.n_train + shape.n_test
+    params = parameter_count(shape.n_features, config.hidden, shape.n_classes)
+    points = config.maxit // config.display
+    arrays = 8 * (params + rows * (shape.n_features + 2) + 7 * points) + 4 * 624
+    return 8192 + 6 * shape.name_bytes + 64 * shape.n_features + arrays + 9 * 8
+
+
+def check_run(config: Config, shape: DataShape = IRIS, limits: Limits = LIMITS) -> Config:
+    """The run `config` makes on data of `shape` must fit the limits; returns config, or
+    raises ControlError saying which limit and what to change."""
+    params = parameter_count(shape.n_features, config.hidden, shape.n_classes)
+    if params > limits.max_parameters:
+        raise ControlError(
+            f"This network would have {params:,} weights and biases; the limit is "
+            f"{limits.max_parameters:,}. Use fewer hidden units or layers.")
+    if params * shape.n_train > limits.max_parameter_rows:
+        raise ControlError(
+            f"This network is too big to train live on {shape.n_train:,} rows ({params:,} "
+            f"weights × {shape.n_train:,} rows; the limit is {limits.max_parameter_rows:,}). "
+            f"Use fewer hidden units or layers.")
+    points = config.maxit // config.display
+    if points > limits.max_history_points:
+        least = -(-config.maxit // limits.max_history_points)
+        raise ControlError(
+            f"A point every {config.display} of {config.maxit} iterations makes {points:,} "
+            f"points; the limit is {limits.max_history_points:,}. Use a display interval of "
+            f"at least {least}.")
+    size = session_bytes(config, shape)
+    if size > limits.max_session_bytes:
+        raise ControlError(
+            f"This run would need about {size / 2**20:.1f} MB on the server; the limit is "
+            f"{limits.max_session_bytes / 2**20:.1f} MB per session. Use a larger display "
+            f"interval, fewer iterations or a smaller network.")
+    return config
+
+
+def check_data_shape(shape: DataShape, limits: Limits = LIMITS) -> DataShape:
+    """An uploaded data set's size must fit the upload caps; ControlError otherwise."""
+    for what, value, cap in (("rows", shape.n_train + shape.n_test, limits.max_upload_rows),
+                             ("feature columns", shape.n_features, limits.max_upload_columns),
+                             ("classes", shape.n_classes, limits.max_classes)):
+        if value > cap:
+            raise ControlError(f"The data set has {value:,} {what}; the limit is {cap:,}.")
+    return shape
+
+
+def decode_upload(contents, limits: Limits = LIMITS) -> bytes:
+    """dcc.Upload's `contents` ("data:<type>;base64,<data>") -> the file's bytes. The size is
+    checked on the encoded text, before anything is decoded; ControlError if malformed."""
+    head, comma, data = contents.partition(",") if isinstance(contents, str) else ("", "", "")
+    if not comma or not head.startswith("data:") or not head.endswith(";base64") \
+            or len(head) > 200:
+        raise ControlError("The upload is not a file as a browser sends it; choose it again.")
+    cap = limits.max_upload_bytes
+    if len(data) > 4 * (-(-cap // 3)):
+        raise ControlError(f"The file is larger than the limit of {cap / 2**20:.1f} MB.")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ControlError("The upload is damaged (not valid base64); choose it again.") \
+            from None
+
+
+# ------------------------------------------------------------------ the request envelope
+class RequestError(ControlError):
+    """A callback request that is not what Dash's renderer sends (answered with 400)."""
+
+
+def _dependency(item, cid, prop: str, where: str) -> None:
+    """One {"id", "property"[, "value"]} entry of a request, against the registered one."""
+    if isinstance(cid, dict):  # a pattern-matching id: one dict, or a list of them (ALL)
+        items = item if isinstance(item, list) else [item]
+        if not all(isinstance(i, dict) and isinstance(i.get("id"), dict)
+                   and isinstance(i.get("property"), str)
+                   and i["property"].split("@")[0] == prop for i in items):
+            raise RequestError(f"an entry of {where} does not match the callback")
+        return
+    if not isinstance(item, dict) or item.get("id") != cid \
+            or not isinstance(item.get("property"), str) \
+            or item["property"].split("@")[0] != prop:
+        raise RequestError(f"an entry of {where} does not match the callback")
+
+
+def check_callback_request(body, callback_map: Mapping) -> None:
+    """`body` (a parsed POST to /_dash-update-component) must name a registered callback
+    and carry its outputs, inputs and state in order, as Dash's renderer sends them:
+
+        {"output": "..a.b...c.d..", "outputs": [{"id", "property"}, ...],
+         "inputs": [{"id", "property", "value"}, ...], "state": [...],
+         "changedPropIds": ["a.b", ...]}
+
+    Values are not looked at here (validate() does that). RequestError otherwise."""
+    if not isinstance(body, dict):
+        raise RequestError("the body is not a JSON object")
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        raise RequestError("no such callback")
+    spec = callback_map[output]
+    registered = spec["output"]
+    outputs = body.get("outputs")
+    if isinstance(registered, list | tuple):
+        if not isinstance(outputs, list) or len(outputs) != len(registered):
+            raise RequestError("the outputs do not match the callback")
+        pairs = zip(outputs, registered, strict=True)
+    else:
+        pairs = ((outputs, registered),)
+    for item, out in pairs:
+        _dependency(item, out.component_id, out.component_property.split("@")[0], "outputs")
+    for key in ("inputs", "state"):
+        items = body.get(key, [])
+        if not isinstance(items, list) or len(items) != len(spec[key]):
+            raise RequestError(f"the {key} entries do not match the callback")
+        for item, dep in zip(items, spec[key], strict=True):
+            _dependency(item, dep["id"], dep["property"], key)
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or len(changed) > 100 \
+            or not all(isinstance(c, str) and len(c) < 1000 for c in changed):
+        raise RequestError("changedPropIds is malformed")

@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 REQUIRE_ALL = os.environ.get("MLPLAB_REQUIRE_BROWSER") == "1"
+# An unexpected exception in a callback fails the test (a 500) instead of becoming a friendly
+# status message (dashboard/guards.py); servers the tests start inherit it.
+os.environ.setdefault("MLPLAB_STRICT", "1")
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
 
