@@ -67,10 +67,13 @@ test: $(VENV)/.dev-installed system-deps
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 
+# Every bench/*.py but the _helpers; BENCH_ARGS=--quick for a short run, --json for JSON.
+# Figures never fail the target: a script that stops early is reported and the next one runs.
 bench: $(VENV)/.dev-installed system-deps
 	@for script in bench/*.py; do \
 	  case $$script in */_*) continue;; esac; \
-	  echo "== $$script"; $(PY) $$script || echo "($$script did not finish; see above)"; \
+	  echo "== $$script $(BENCH_ARGS)"; \
+	  $(PY) $$script $(BENCH_ARGS) || echo "($$script did not finish; see above)"; \
 	done
 
 screenshot: $(VENV)/.dev-installed system-deps
