@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dash import Dash
 
+from . import guards, timing
 from .callbacks import register_callbacks
 from .layout import TITLE, layout
 from .sessions import store_from_env
@@ -30,9 +31,12 @@ def create_app(store=None) -> Dash:
         serve_locally=True,
         external_scripts=[],
         external_stylesheets=[],
+        on_error=guards.on_callback_error,  # an unexpected error: a status message + a log
     )
+    guards.install(app)  # request size cap, malformed requests -> 400, logging
     app.layout = layout  # a function: every page load gets its own session id
     register_callbacks(app, store if store is not None else store_from_env())
+    timing.install(app)  # Server-Timing on callback responses (read by bench/browser.py)
     return app
 
 

@@ -8,7 +8,8 @@ wires them to the page. Who writes what:
   pulse from the other callbacks. It compares the page's record with the session:
   * same run: train (if running: `speed` iterations, or time-boxed at top speed; on Step: to
     the next display step), then send Patches: the curves extended by every history point
-    since the page's count `n`, heatmap values replaced, status, the new record;
+    since the page's count `n`, heatmap values replaced (on every other update while a run
+    goes on: see heatmaps_due), status, the new record;
   * another run (first load, Reset, new settings, expired session): send whole figures once.
   A response the browser drops (Dash drops one when the same callback fires again while it
   is in flight) changes neither the figures nor the record, so the next response carries
@@ -22,6 +23,7 @@ Every raw value goes through validation.validate first; nothing else trusts the 
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from typing import NamedTuple
@@ -33,13 +35,16 @@ from mlpcore import Config, Trainer
 
 from . import ids
 from .figures import confusion_figure, curves_figure, weights_figure
+from .guards import refused
 from .layout import error_children, format_number, format_speed, status_children
+from .limits import LIMITS
 from .patches import confusion_patch, curves_patch, curves_visibility_patch, weights_patch
-from .sessions import SessionBusy, StoreUnavailable
-from .validation import DOCUMENT, ControlError, Settings, validate
+from .sessions import SessionBusy, SessionTooLarge, StoreUnavailable
+from .validation import DOCUMENT, ControlError, Settings, check_run, validate
 
 TIME_BOX = 0.04  # seconds of training per update at "as fast as possible"
 MAX_CHUNK = 5000  # iterations per Trainer.step call when time-boxed
+HEATMAP_EVERY = 2  # while running, the heatmaps are redrawn on every 2nd update (heatmaps_due)
 
 # Controls whose change starts a new run: (settings key, component id, words for the note).
 RUN_CONTROLS = (
@@ -52,6 +57,7 @@ RUN_CONTROLS = (
 )
 RUN_KEYS = tuple(key for key, _id, _words in RUN_CONTROLS)
 LIVE_CONTROLS = (("lr", ids.SLIDER_LR), ("reg", ids.SLIDER_REG))  # applied without a reset
+BUSY = "Not applied: this run is busy with another update (or was, on a server that stopped)."
 
 
 class TickResult(NamedTuple):
@@ -74,11 +80,12 @@ class RestartResult(NamedTuple):
 
 # ------------------------------------------------------------------------------ helpers
 def config_from(settings: Settings) -> Config:
-    """The Config for validated settings: the document's run with the controls applied."""
-    return Config.document().replace(
+    """The Config for validated settings: the document's run with the controls applied.
+    ControlError if the run would not fit the limits (validation.check_run)."""
+    return check_run(Config.document().replace(
         seed=settings.seed, hidden=(settings.hidden,) * settings.layers,
         activation=settings.activation, lr=settings.lr, reg=settings.reg,
-        maxit=settings.maxit, display=settings.display)
+        maxit=settings.maxit, display=settings.display))
 
 
 def pulse() -> str:
@@ -111,9 +118,10 @@ def status_view(trainer: Trainer, meta: dict) -> tuple[list, str, int]:
 
 def run_for(trainer: Trainer, speed: int, budget: float = TIME_BOX) -> int:
     """Advance `speed` iterations, or (speed 0) as many as fit in `budget` seconds.
-    Returns the number of iterations run."""
+    Returns the number of iterations run. A fixed speed stops early, too, once the update
+    has trained for LIMITS.tick_seconds (see step_within)."""
     if speed > 0:
-        return trainer.step(speed)
+        return step_within(trainer, speed)
     total, chunk = 0, 10
     deadline = time.perf_counter() + budget
     while not trainer.done:
@@ -125,6 +133,29 @@ def run_for(trainer: Trainer, speed: int, budget: float = TIME_BOX) -> int:
             break
         per_iteration = (now - start) / ran
         chunk = max(1, min(MAX_CHUNK, int(0.9 * (deadline - now) / per_iteration)))
+    return total
+
+
+def step_within(trainer: Trainer, n: int, seconds: float | None = None,
+                clock=time.perf_counter) -> int:
+    """At most n iterations, stopping at an iteration boundary once `seconds` (default
+    LIMITS.tick_seconds) have passed, so that one update never holds a worker longer,
+    whatever speed or Step asks. The result equals trainer.step(n) when nothing is cut
+    (step(a) then step(b) is step(a + b)). Returns the number of iterations run."""
+    budget = LIMITS.tick_seconds if seconds is None else seconds
+    deadline = clock() + budget
+    total, chunk = 0, min(n, 4)
+    while total < n and not trainer.done:
+        start = clock()
+        ran = trainer.step(min(chunk, n - total))
+        total += ran
+        now = clock()
+        if ran == 0 or now >= deadline:
+            break
+        # the next call: what is left of the budget, but at most a quarter of it, so that
+        # iterations turning k times slower overrun the deadline by k/4 of it at most
+        seconds_each = max(now - start, 1e-9) / ran
+        chunk = max(1, int(min(0.9 * (deadline - now), budget / 4) / seconds_each))
     return total
 
 
@@ -140,6 +171,10 @@ def _apply_live(trainer: Trainer, meta: dict, lr: float, reg: float) -> None:
     meta["note"] = f"From iteration {trainer.iteration}: {', '.join(changes)} (no reset)."
 
 
+def _finite(params: dict) -> bool:
+    return all(math.isfinite(float(abs(W).max(initial=0.0))) for W in params.values())
+
+
 def _fresh_run_note(settings: Settings) -> str:
     if settings.client_run is None:
         return ""
@@ -147,7 +182,11 @@ def _fresh_run_note(settings: Settings) -> str:
             "a fresh run with the current settings has started.")
 
 
-def _error(message: str) -> TickResult:
+def _error(message: str, session=None, where: str | None = "tick input") -> TickResult:
+    """Nothing changes but the status line, which says why; one log line (`where`: what was
+    refused, None when the cause was logged already)."""
+    if where:
+        refused(where, message, session)
     return TickResult(no_update, no_update, no_update, error_children(message),
                       no_update, no_update, no_update, no_update, no_update)
 
@@ -163,9 +202,9 @@ def advance(store, trigger: str | None, session, client, speed, lr, reg, control
                              "reg": reg, "curves": curves, **controls})
         config = config_from(settings)
     except ControlError as exc:
-        return _error(str(exc))
+        return _error(str(exc), session)
     except ValueError as exc:  # Config's own checks
-        return _error(f"These settings cannot be used: {exc}")
+        return _error(f"These settings cannot be used: {exc}", session)
     try:
         with store.session(settings.session, lambda: Trainer(config)) as s:
             if s.is_new:
@@ -173,8 +212,26 @@ def advance(store, trigger: str | None, session, client, speed, lr, reg, control
             return _advance_session(s, trigger, settings, budget)
     except SessionBusy:
         raise PreventUpdate from None  # the next tick retries; the page record is unchanged
-    except StoreUnavailable as exc:
-        return _error(str(exc))
+    except SessionTooLarge as exc:  # not saved; stop ticking until Reset
+        return _error(str(exc), session, "a run over the size limit")._replace(
+            max_intervals=0, train_label="Train")
+    except StoreUnavailable as exc:  # logged by the store; keep ticking: it goes on when back
+        return _error(str(exc), where=None)._replace(max_intervals=-1)
+
+
+def heatmaps_due(trigger, settings: Settings, iteration: int, paused: bool) -> bool:
+    """Whether this update also redraws the confusion matrix and the weights.
+
+    In the browser each heatmap figure costs about as much to redraw as the curves, so
+    while a run goes on at a fixed speed they are redrawn on every HEATMAP_EVERY-th update
+    only (when the iteration crosses a multiple of HEATMAP_EVERY x speed). The curves never
+    skip a point, and every other update (Step, Train/Pause, the end of a run, top speed)
+    carries the heatmaps, so what the page shows when the run stops is exact.
+    """
+    if trigger != "tick" or paused or not settings.speed:
+        return True
+    block = HEATMAP_EVERY * settings.speed
+    return settings.client_iteration // block != iteration // block
 
 
 def _advance_session(s, trigger, settings: Settings, budget: float) -> TickResult:
@@ -187,10 +244,16 @@ def _advance_session(s, trigger, settings: Settings, budget: float) -> TickResul
             meta["paused"] = True
             _apply_live(trainer, meta, settings.lr, settings.reg)
             display = trainer.config.display
-            ran = trainer.step(display - trainer.iteration % display)
+            ran = step_within(trainer, display - trainer.iteration % display)
+            if trainer.iteration % display and not trainer.done:  # cut by the time limit
+                meta["note"] = (f"Step stopped at iteration {trainer.iteration}: an update "
+                                f"trains for at most {LIMITS.tick_seconds:g} s. Press Step "
+                                f"again to go on.")
         elif trigger in ("tick", "pulse") and not meta["paused"]:
             _apply_live(trainer, meta, settings.lr, settings.reg)
-            ran = run_for(trainer, settings.speed, budget)
+            # A pulse that finds the run going is the answer to Train: at top speed it
+            # trains a quarter of the time box, so the click shows its effect sooner.
+            ran = run_for(trainer, settings.speed, budget if trigger == "tick" else budget / 4)
     if trainer.done:
         meta["paused"] = True
 
@@ -204,12 +267,20 @@ def _advance_session(s, trigger, settings: Settings, budget: float) -> TickResul
         )
     elif (ran or settings.client_points != len(history)
           or settings.client_iteration != trainer.iteration):
-        figures = (curves_patch(history.since(settings.client_points)),
-                   confusion_patch(trainer.confusion("test")),
+        curves_update = curves_patch(history.since(settings.client_points))
+        if heatmaps_due(trigger, settings, trainer.iteration, meta["paused"]):
+            figures = (curves_update, confusion_patch(trainer.confusion("test")),
+                       weights_patch(trainer.params))
+        else:
+            figures = (curves_update, no_update, no_update)
+    elif trigger != "tick":  # e.g. Pause right after an update that skipped the heatmaps
+        figures = (no_update, confusion_patch(trainer.confusion("test")),
                    weights_patch(trainer.params))
     else:
         figures = (no_update, no_update, no_update)
 
+    if trainer.status == "diverged" and same_run and not _finite(trainer.params):
+        figures = (figures[0], no_update, no_update)  # the last good heatmaps stay on screen
     children, state, iteration = status_view(trainer, meta)
     running = state == "running"
     return TickResult(
@@ -227,6 +298,7 @@ def toggle_train(store, session, controls: dict, lr, reg) -> tuple:
         settings = validate({"session": session, "lr": lr, "reg": reg, **controls})
         config = config_from(settings)
     except ValueError as exc:
+        refused("Train/Pause", str(exc), session)
         return no_update, error_children(str(exc))
     try:
         with store.session(settings.session, lambda: Trainer(config)) as s:
@@ -238,7 +310,7 @@ def toggle_train(store, session, controls: dict, lr, reg) -> tuple:
                 s.meta["paused"] = not s.meta["paused"]
                 s.meta["note"] = ""  # the last note is history now
     except SessionBusy:
-        raise PreventUpdate from None
+        return no_update, error_children(BUSY + " Press Train again.")
     except StoreUnavailable as exc:
         return no_update, error_children(str(exc))
     return pulse(), no_update
@@ -270,13 +342,15 @@ def restart(store, trigger: str | None, session, controls: dict, lr, reg) -> Res
     try:
         if trigger == "document":
             settings = validate({"session": session})
-            config = Config.document()
+            config = check_run(Config.document())
         else:
             settings = validate({"session": session, "lr": lr, "reg": reg, **controls})
             config = config_from(settings)
     except ControlError as exc:
+        refused("new run", str(exc), session)
         return keep._replace(status=error_children(str(exc)))
     except ValueError as exc:
+        refused("new run", str(exc), session)
         return keep._replace(status=error_children(f"These settings cannot be used: {exc}"))
     try:
         with store.session(settings.session, lambda: Trainer(config)) as s:
@@ -292,7 +366,8 @@ def restart(store, trigger: str | None, session, controls: dict, lr, reg) -> Res
                 note = f"New run: {', '.join(changed)}."
             s.new_run(Trainer(config), note)
     except SessionBusy:
-        raise PreventUpdate from None
+        return keep._replace(status=error_children(
+            BUSY + " Press the button, or change the setting, again."))
     except StoreUnavailable as exc:
         return keep._replace(status=error_children(str(exc)))
     if trigger == "document":
@@ -304,21 +379,28 @@ def restart(store, trigger: str | None, session, controls: dict, lr, reg) -> Res
 # ----------------------------------------------------------------------------- cosmetic
 def show_values(hidden, lr, reg, maxit, speed, layers) -> tuple:
     """The read-outs next to the sliders; "?" for a value that does not validate."""
+    problems = []
+
     def shown(key, raw, fmt):
         try:
             return fmt(getattr(validate({key: raw}), key))
-        except ControlError:
+        except ControlError as exc:
+            problems.append(str(exc))
             return "?"
 
-    return (shown("hidden", hidden, str), shown("lr", lr, format_number),
-            shown("reg", reg, format_number), shown("maxit", maxit, str),
-            shown("speed", speed, format_speed), shown("layers", layers, str))
+    values = (shown("hidden", hidden, str), shown("lr", lr, format_number),
+              shown("reg", reg, format_number), shown("maxit", maxit, str),
+              shown("speed", speed, format_speed), shown("layers", layers, str))
+    if problems:
+        refused("slider read-outs", " ".join(problems))
+    return values
 
 
 def show_curves(curves):
     try:
         chosen = validate({"curves": curves}).curves
-    except ControlError:
+    except ControlError as exc:
+        refused("curve options", str(exc))
         raise PreventUpdate from None
     return curves_visibility_patch("train_acc" in chosen, "test_loss" in chosen)
 
