@@ -16,6 +16,7 @@ from dash import Dash
 from . import guards, timing
 from .callbacks import register_callbacks
 from .layout import TITLE, layout
+from .panels import register_panels
 from .sessions import store_from_env
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -35,7 +36,9 @@ def create_app(store=None) -> Dash:
     )
     guards.install(app)  # request size cap, malformed requests -> 400, logging
     app.layout = layout  # a function: every page load gets its own session id
-    register_callbacks(app, store if store is not None else store_from_env())
+    store = store if store is not None else store_from_env()
+    register_callbacks(app, store)
+    register_panels(app, store)
     timing.install(app)  # Server-Timing on callback responses (read by bench/browser.py)
     return app
 

@@ -35,6 +35,9 @@ GRAPH_CURVES = "curves-graph"
 GRAPH_CONFUSION = "confusion-graph"
 GRAPH_WEIGHTS = "weights-graph"
 
+# The tabs under the figures (dashboard/panels): each panel module owns its own ids
+TABS_PANELS = "panel-tabs"
+
 # Status line (contract): carries data-state and data-iteration
 DIV_STATUS = "status"
 

@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from . import ids
 from .figures import curves_figure
+from .panels import panel_tabs
 from .validation import (
     ACTIVATION_NAMES,
     CURVE_OPTIONS,
@@ -208,6 +209,7 @@ def layout() -> html.Div:
                 _graph(ids.GRAPH_CURVES, curves_figure({}), "wide"),
                 _graph(ids.GRAPH_CONFUSION, placeholder, "square"),
                 _graph(ids.GRAPH_WEIGHTS, placeholder, "weights"),
+                html.Section(panel_tabs(), className="panel wide panels"),
             ]),
         ]),
         dcc.Store(id=ids.STORE_SESSION, data=uuid.uuid4().hex, storage_type="memory"),

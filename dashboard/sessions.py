@@ -173,6 +173,23 @@ class MemoryStore:
         finally:
             entry.lock.release()
 
+    @contextmanager
+    def view(self, sid: str) -> Iterator[Session | None]:
+        """Read-only: the session as it is now, or None if there is none; never saved back
+        and never created. The session's lock is held while the block runs (keep it short,
+        and do not change the trainer: panels read, only the tick trains)."""
+        with self._guard:
+            entry = self._entries.get(sid)
+        if entry is None or entry.trainer is None:
+            yield None
+            return
+        if not entry.lock.acquire(timeout=self.lock_timeout):
+            raise SessionBusy(f"session {sid[:8]} is busy")
+        try:
+            yield Session(sid, entry.trainer, dict(entry.meta))
+        finally:
+            entry.lock.release()
+
 
 # -------------------------------------------------------------------------------- redis
 _COMMIT = """
@@ -310,6 +327,24 @@ class RedisStore:
                 LOG.warning("session %s could not be loaded (%s): a fresh run", sid[:8],
                             str(exc)[:200])
         return Session(sid, new_trainer(), new_meta(), is_new=True)
+
+    @contextmanager
+    def view(self, sid: str) -> Iterator[Session | None]:
+        """Read-only: the session as last saved, or None if there is none; never saved back
+        and never created. Takes no lock: a saved session is one consistent hash."""
+        _lock_key, data_key = self._keys(sid)
+        with self._talking():
+            blob, meta = self.client.hmget(data_key, ["trainer", "meta"])
+        session = None
+        if blob is not None and meta is not None and len(blob) <= self.max_bytes:
+            try:
+                meta = json.loads(meta)
+                if valid_meta(meta):
+                    session = Session(sid, Trainer.from_bytes(blob, max_bytes=self.max_bytes),
+                                      meta)
+            except (ValueError, KeyError, TypeError):
+                session = None  # damaged or from another version: the tick replaces it
+        yield session
 
     def live_sessions(self) -> int:
         """How many sessions were used within the idle time (for tests and operators)."""

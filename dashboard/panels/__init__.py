@@ -1,0 +1,71 @@
+"""Panels: the tabs under the live figures, one module each.
+
+A panel module has
+    TAB: str                  the tab's value (stable; used in links and tests)
+    LABEL: str                the tab's words
+    layout() -> component     what the tab shows
+    register(app, store)      its callbacks
+Panels read the run, never train it: a panel callback takes `live_inputs()` (the page's record
+of the run, which every tick updates; which tab is showing; this tab's session id), returns
+early with `showing(tab, PANEL_TAB)` when its tab is hidden, and reads the session with
+`read_run(store, session)`. Only the tick (callbacks.advance) writes the run.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from dash import Input, State, dcc
+from dash.exceptions import PreventUpdate
+
+from .. import ids
+from ..sessions import SessionBusy, StoreUnavailable
+from ..validation import ControlError, validate
+from . import guide
+
+PANELS = (guide,)
+
+
+def live_inputs() -> list:
+    """Input: the page's run record and the open tab; State: the session id."""
+    return [Input(ids.STORE_CLIENT, "data"), Input(ids.TABS_PANELS, "value"),
+            State(ids.STORE_SESSION, "data")]
+
+
+def showing(tab, panel_tab: str) -> None:
+    """PreventUpdate unless `panel_tab` is the open tab: hidden panels cost nothing."""
+    if tab != panel_tab:
+        raise PreventUpdate
+
+
+@contextmanager
+def read_run(store, session):
+    """The session (read-only) for a raw session id, or PreventUpdate when there is nothing
+    to show yet (no run, a busy run: the next tick tries again). StoreUnavailable and
+    ControlError pass through for the caller to put into words."""
+    sid = validate({"session": session}).session
+    try:
+        with store.view(sid) as s:
+            if s is None:
+                raise PreventUpdate
+            yield s
+    except SessionBusy:
+        raise PreventUpdate from None
+
+
+def panel_tabs() -> dcc.Tabs:
+    return dcc.Tabs(
+        id=ids.TABS_PANELS, value=PANELS[0].TAB, className="panel-tabs",
+        parent_className="panel-tabs-parent", content_className="panel-tab-content",
+        children=[dcc.Tab(label=p.LABEL, value=p.TAB, children=p.layout(),
+                          className="panel-tab", selected_className="panel-tab-selected")
+                  for p in PANELS])
+
+
+def register_panels(app, store) -> None:
+    for panel in PANELS:
+        panel.register(app, store)
+
+
+__all__ = ["PANELS", "ControlError", "StoreUnavailable", "live_inputs", "panel_tabs",
+           "read_run", "register_panels", "showing"]
