@@ -17,6 +17,9 @@ wires them to the page. Who writes what:
   the figures in one response. `running=` also stops the Interval while a tick is in flight.
 - `toggle_train`, `restart` only change the session on the server and write a pulse (and,
   for Document settings, the controls); `show_values`, `show_curves` are cosmetic.
+- Every new run is made by `datasource.new_trainer(settings, store, sid)`: the data the data
+  controls choose (DATA_CONTROLS: a built-in set and its parameters, split, standardise; or
+  this tab's CSV), the network the run controls choose, checked against the limits.
 
 Every raw value goes through validation.validate first; nothing else trusts the page.
 """
@@ -26,21 +29,43 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from dataclasses import replace
 from typing import NamedTuple
 
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from mlpcore import Config, Trainer
+from mlpcore import DATASETS, Config, Trainer, explain_divergence
 
 from . import ids
+from .datasource import MissingData, data_meta, new_trainer, run_config
 from .figures import confusion_figure, curves_figure, weights_figure
 from .guards import refused
-from .layout import error_children, format_number, format_speed, status_children
+from .layout import (
+    HIDDEN,
+    PARAM_BLOCKS,
+    data_view,
+    error_children,
+    format_number,
+    format_speed,
+    status_children,
+)
 from .limits import LIMITS
+from .markup_inside import why_line
 from .patches import confusion_patch, curves_patch, curves_visibility_patch, weights_patch
+from .pins import saved_pins
 from .sessions import SessionBusy, SessionTooLarge, StoreUnavailable
-from .validation import DOCUMENT, ControlError, Settings, check_run, validate
+from .validation import (
+    CSV,
+    DATA_PARAMS,
+    DOCUMENT,
+    DOCUMENT_DATA,
+    ControlError,
+    Settings,
+    check_run,
+    data_settings,
+    validate,
+)
 
 TIME_BOX = 0.04  # seconds of training per update at "as fast as possible"
 MAX_CHUNK = 5000  # iterations per Trainer.step call when time-boxed
@@ -56,6 +81,30 @@ RUN_CONTROLS = (
     ("maxit", ids.SLIDER_MAXIT, "max iterations"),
 )
 RUN_KEYS = tuple(key for key, _id, _words in RUN_CONTROLS)
+# The data controls (issue 8): their change starts a new run, too. Same shape as RUN_CONTROLS;
+# the keys are validation.Settings' (validated by validate(), completed and checked against
+# the chosen set by validation.data_settings). Values as the components hold them: data a
+# name of validation.DATA_NAMES, points/classes/noise numbers, split "document"/"fraction",
+# train_fraction a number, standardize the switch's list ([] or ["standardize"]).
+DATA_CONTROLS = (
+    ("data", ids.DROPDOWN_DATA, "data"),
+    ("points", ids.SLIDER_DATA_POINTS, "points per class"),
+    ("classes", ids.SLIDER_DATA_CLASSES, "classes"),
+    ("noise", ids.SLIDER_DATA_NOISE, "noise"),
+    ("split", ids.RADIO_SPLIT, "split"),
+    ("train_fraction", ids.SLIDER_TRAIN_FRACTION, "train fraction"),
+    ("standardize", ids.CHECKLIST_STANDARDIZE, "standardise"),
+)
+DATA_KEYS = tuple(key for key, _id, _words in DATA_CONTROLS)
+CONTROL_KEYS = RUN_KEYS + DATA_KEYS  # what makes a run: the `controls` of advance, restart...
+# A set's parameter sliders: settings key -> component id (their range follows the set)
+PARAM_SLIDERS = {key: cid for key, cid, _w in DATA_CONTROLS if key in dict(DATA_PARAMS)}
+SLIDER_PROPS = ("value", "min", "max", "step", "marks")
+# What restart may write on the data controls, in its Output order
+DATA_OUTPUTS = (
+    (ids.DROPDOWN_DATA, "value"), (ids.RADIO_SPLIT, "value"), (ids.CHECKLIST_STANDARDIZE, "value"),
+    *((cid, prop) for cid in PARAM_SLIDERS.values() for prop in SLIDER_PROPS),
+)
 LIVE_CONTROLS = (("lr", ids.SLIDER_LR), ("reg", ids.SLIDER_REG))  # applied without a reset
 BUSY = "Not applied: this run is busy with another update (or was, on a server that stopped)."
 
@@ -76,16 +125,41 @@ class RestartResult(NamedTuple):
     pulse: object
     controls: tuple  # values for the controls in RUN_CONTROLS + LIVE_CONTROLS order
     status: object
+    data: dict | None = None  # {(component id, prop): value} for DATA_OUTPUTS; None: none
 
 
 # ------------------------------------------------------------------------------ helpers
 def config_from(settings: Settings) -> Config:
     """The Config for validated settings: the document's run with the controls applied.
-    ControlError if the run would not fit the limits (validation.check_run)."""
-    return check_run(Config.document().replace(
-        seed=settings.seed, hidden=(settings.hidden,) * settings.layers,
-        activation=settings.activation, lr=settings.lr, reg=settings.reg,
-        maxit=settings.maxit, display=settings.display))
+    ControlError if the run would not fit the limits on iris (validation.check_run; a run
+    on other data is checked with its own shape by new_trainer)."""
+    return check_run(run_config(settings))
+
+
+def fresh_session(settings: Settings, store):
+    """(new_trainer, made) for `store.session`: makes the run the page's controls ask for,
+    when the session does not exist (first load, expired, evicted); if they ask for a CSV
+    that went with the old session, iris instead (made["note"] says so). made["data"]: the
+    data record for the new session's meta (store it when s.is_new)."""
+    made = {}
+
+    def create() -> Trainer:
+        chosen = settings
+        try:
+            trainer = new_trainer(chosen, store, settings.session)
+        except MissingData as exc:
+            chosen = replace(settings, data=None)
+            trainer = new_trainer(chosen, store, settings.session)
+            made["note"] = str(exc)
+        made["data"] = data_meta(chosen, trainer)
+        return trainer
+    return create, made
+
+
+def _record_fresh(s, made: dict, note: str = "") -> None:
+    """A session the store just made: its data record and what the page should be told."""
+    s.meta["data"] = made.get("data")
+    s.meta["note"] = " ".join(n for n in (note, made.get("note", "")) if n)
 
 
 def pulse() -> str:
@@ -109,6 +183,8 @@ def status_view(trainer: Trainer, meta: dict) -> tuple[list, str, int]:
     """(children, data-state, data-iteration) of the status element."""
     state = ui_state(trainer, meta.get("paused", True))
     message = trainer.message if trainer.done else ""  # what happened, what to try
+    if trainer.status == "diverged":  # and why (issue 7): the first non-finite quantity
+        message = f"{message} {why_line(explain_divergence(trainer))}"
     children = status_children(state, trainer.iteration, trainer.config.maxit,
                                _last(trainer.history, "loss"),
                                _last(trainer.history, "test_acc"),
@@ -200,16 +276,20 @@ def advance(store, trigger: str | None, session, client, speed, lr, reg, control
     try:
         settings = validate({"session": session, "client": client, "speed": speed, "lr": lr,
                              "reg": reg, "curves": curves, **controls})
-        config = config_from(settings)
+        run_config(settings)
     except ControlError as exc:
         return _error(str(exc), session)
     except ValueError as exc:  # Config's own checks
         return _error(f"These settings cannot be used: {exc}", session)
+    create, made = fresh_session(settings, store)
     try:
-        with store.session(settings.session, lambda: Trainer(config)) as s:
+        with store.session(settings.session, create) as s:
             if s.is_new:
-                s.meta["note"] = _fresh_run_note(settings)
-            return _advance_session(s, trigger, settings, budget)
+                _record_fresh(s, made, _fresh_run_note(settings))
+            return _advance_session(s, trigger, settings, budget,
+                                    lambda: saved_pins(store, settings.session))
+    except ControlError as exc:  # a fresh run the limits refuse: nothing was stored
+        return _error(str(exc), session)
     except SessionBusy:
         raise PreventUpdate from None  # the next tick retries; the page record is unchanged
     except SessionTooLarge as exc:  # not saved; stop ticking until Reset
@@ -234,7 +314,8 @@ def heatmaps_due(trigger, settings: Settings, iteration: int, paused: bool) -> b
     return settings.client_iteration // block != iteration // block
 
 
-def _advance_session(s, trigger, settings: Settings, budget: float) -> TickResult:
+def _advance_session(s, trigger, settings: Settings, budget: float, pins=list) -> TickResult:
+    """`pins()`: the session's pinned runs, read only when a whole curves figure is sent."""
     trainer, meta = s.trainer, s.meta
     history = trainer.history
     same_run = settings.client_run == meta["run"] and settings.client_points <= len(history)
@@ -260,7 +341,8 @@ def _advance_session(s, trigger, settings: Settings, budget: float) -> TickResul
     curves = settings.curves or ()
     if not same_run:
         figures = (
-            curves_figure(history.since(0), "train_acc" in curves, "test_loss" in curves),
+            curves_figure(history.since(0), "train_acc" in curves, "test_loss" in curves,
+                          pins(), LIMITS.max_pins),
             confusion_figure(trainer.confusion("test"), trainer.dataset.class_names),
             weights_figure(trainer.params, trainer.dataset.feature_names,
                            trainer.dataset.class_names),
@@ -296,12 +378,15 @@ def toggle_train(store, session, controls: dict, lr, reg) -> tuple:
     The controls are used only to create a session that does not exist."""
     try:
         settings = validate({"session": session, "lr": lr, "reg": reg, **controls})
-        config = config_from(settings)
+        run_config(settings)
     except ValueError as exc:
         refused("Train/Pause", str(exc), session)
         return no_update, error_children(str(exc))
+    create, made = fresh_session(settings, store)
     try:
-        with store.session(settings.session, lambda: Trainer(config)) as s:
+        with store.session(settings.session, create) as s:
+            if s.is_new:
+                _record_fresh(s, made)
             if s.trainer.done:
                 s.meta["paused"] = True
                 s.meta["note"] = ("This run has finished. Press Reset, or change a setting, "
@@ -309,6 +394,9 @@ def toggle_train(store, session, controls: dict, lr, reg) -> tuple:
             else:
                 s.meta["paused"] = not s.meta["paused"]
                 s.meta["note"] = ""  # the last note is history now
+    except ControlError as exc:
+        refused("Train/Pause", str(exc), session)
+        return no_update, error_children(str(exc))
     except SessionBusy:
         return no_update, error_children(BUSY + " Press Train again.")
     except StoreUnavailable as exc:
@@ -334,37 +422,104 @@ def _changes(old: Config, new: Config) -> list[str]:
     return words
 
 
+def _shown(value) -> str:
+    return "—" if value is None else format_number(value)
+
+
+def _data_name(data: dict) -> str:
+    return f"your CSV ({data.get('file', 'file')})" if data["data"] == CSV else data["data"]
+
+
+def _data_changes(old: dict | None, new: dict) -> list[str]:
+    """Words for what differs between two runs' data records (validation.data_settings)."""
+    old = old or data_settings(Settings())  # a session from before the data controls: iris
+    words = dict((key, w) for key, _id, w in DATA_CONTROLS)
+    if old["data"] != new["data"]:
+        changes = [f"data {_data_name(old)} → {_data_name(new)}"]
+    else:
+        changes = [f"{words[key]} {_shown(old.get(key))} → {_shown(new[key])}"
+                   for key, _name in DATA_PARAMS if old.get(key) != new[key]]
+    if old["split"] != new["split"]:
+        changes.append(f"split {old['split']} → {new['split']}")
+    elif old.get("train_fraction") != new["train_fraction"]:
+        changes.append(f"train fraction {_shown(old.get('train_fraction'))} → "
+                       f"{_shown(new['train_fraction'])}")
+    if bool(old.get("standardize")) != new["standardize"]:
+        on = {True: "on", False: "off"}
+        changes.append(f"standardise {on[bool(old.get('standardize'))]} → "
+                       f"{on[new['standardize']]}")
+    return changes
+
+
+def param_sliders(name: str) -> dict:
+    """{(slider id, prop): value}: a built-in set's parameter sliders at its own range and
+    defaults (mlpcore.toydata's registry); nothing for sets without them, or CSV."""
+    if name not in DATASETS:
+        return {}
+    own = {p.name: p for p in DATASETS[name].params}
+    out = {}
+    for key, pname in DATA_PARAMS:
+        p = own.get(pname)
+        if p is not None:
+            marks = {format_number(v): format_number(v) for v in (p.min, p.max)}
+            values = (p.default, p.min, p.max, p.step, marks)
+            out.update({(PARAM_SLIDERS[key], prop): v
+                        for prop, v in zip(SLIDER_PROPS, values, strict=True)})
+    return out
+
+
 def restart(store, trigger: str | None, session, controls: dict, lr, reg) -> RestartResult:
     """Start a new run. `trigger`: "reset", "document" (the document's run, and its values on
-    the controls) or "controls" (a run setting changed: new run only if the settings differ
-    from the session's run; the note says what changed)."""
+    the controls, data included: iris, the document's split), "controls" (a run or data
+    setting changed: new run only if the settings differ from the session's run; the note
+    says what changed) or "data" (the data set alone changed: its parameters start at the
+    set's defaults, and its sliders take the set's ranges)."""
     keep = RestartResult(no_update, (no_update,) * (len(RUN_CONTROLS) + 2), no_update)
+    sliders = {}
     try:
         if trigger == "document":
-            settings = validate({"session": session})
-            config = check_run(Config.document())
+            raw = {**DOCUMENT, **DOCUMENT_DATA, "session": session}
         else:
-            settings = validate({"session": session, "lr": lr, "reg": reg, **controls})
-            config = config_from(settings)
+            raw = {"session": session, "lr": lr, "reg": reg, **controls}
+            if trigger == "data":  # another set: its own parameters, at their defaults
+                raw = {k: v for k, v in raw.items() if k not in dict(DATA_PARAMS)}
+                name = controls.get("data")
+                sliders = param_sliders(name) if isinstance(name, str) else {}
+                keep = keep._replace(data=sliders)
+        settings = validate(raw)
+        data = data_settings(settings)
+        config = run_config(settings)
     except ControlError as exc:
         refused("new run", str(exc), session)
         return keep._replace(status=error_children(str(exc)))
     except ValueError as exc:
         refused("new run", str(exc), session)
         return keep._replace(status=error_children(f"These settings cannot be used: {exc}"))
+    create, made = fresh_session(settings, store)
+    ranges = {}
     try:
-        with store.session(settings.session, lambda: Trainer(config)) as s:
+        with store.session(settings.session, create) as s:
             if trigger == "document":
-                note = ("The document's run: hidden 6, lr 0.01, reg 0.001, maxit 3000, "
+                note = ("The document's run: iris, hidden 6, lr 0.01, reg 0.001, maxit 3000, "
                         "display 50, seed 1, relu. Press Train.")
             elif trigger == "reset":
                 note = "Reset: a new run with the current settings."
             else:
-                changed = _changes(s.trainer.config, config)
+                old = s.meta.get("data") or {}
+                changed = _data_changes(old, data) + _changes(s.trainer.config, config)
                 if not changed:
                     raise PreventUpdate
                 note = f"New run: {', '.join(changed)}."
-            s.new_run(Trainer(config), note)
+                if trigger == "controls" and old.get("data", "iris") != data["data"]:
+                    # another set with its parameters given (a link, say): its sliders' ranges
+                    ranges = {out: v for out, v in param_sliders(data["data"]).items()
+                              if out[1] != "value"}
+            trainer = new_trainer(settings, store, settings.session)
+            s.new_run(trainer, note)
+            s.meta["data"] = data_meta(settings, trainer)
+    except ControlError as exc:  # the data, or the network on it, cannot be used
+        refused("new run", str(exc), session)
+        return keep._replace(status=error_children(str(exc)))
     except SessionBusy:
         return keep._replace(status=error_children(
             BUSY + " Press the button, or change the setting, again."))
@@ -372,8 +527,10 @@ def restart(store, trigger: str | None, session, controls: dict, lr, reg) -> Res
         return keep._replace(status=error_children(str(exc)))
     if trigger == "document":
         values = tuple(DOCUMENT[key] for key in RUN_KEYS) + (DOCUMENT["lr"], DOCUMENT["reg"])
-        return RestartResult(pulse(), values, no_update)
-    return keep._replace(pulse=pulse())
+        data_values = {(cid, "value"): DOCUMENT_DATA[key] for key, cid, _w in DATA_CONTROLS
+                       if key in DOCUMENT_DATA}
+        return RestartResult(pulse(), values, no_update, data_values)
+    return keep._replace(pulse=pulse(), data=keep.data or ranges or None)
 
 
 # ----------------------------------------------------------------------------- cosmetic
@@ -405,6 +562,47 @@ def show_curves(curves):
     return curves_visibility_patch("train_acc" in chosen, "test_loss" in chosen)
 
 
+def show_data(data, split, points, classes, noise, train_fraction) -> tuple:
+    """The Data group's view: the set's description, which blocks apply (class names of the
+    parameter blocks and of the train fraction's), and the read-outs ("?" for a value that
+    does not validate). Outputs in the order of _DATA_VIEW."""
+    problems = []
+
+    def shown(key, raw):
+        try:
+            value = getattr(validate({key: raw}), key)
+        except ControlError as exc:
+            problems.append(str(exc))
+            return None, "?"
+        return value, ("—" if value is None else str(value) if isinstance(value, str)
+                       else format_number(value))
+
+    name, _text = shown("data", data)
+    info, applies = data_view(name)
+    split_value, _text = shown("split", split)
+    if problems:  # a data set or split that does not validate (forged): the page says "?"
+        info = "?"
+    texts = {key: shown(key, raw)[1] for key, raw in
+             (("points", points), ("classes", classes), ("noise", noise),
+              ("train_fraction", train_fraction))}
+    if problems:
+        refused("data read-outs", " ".join(problems))
+    classes_of = [("param" if applies[key] else f"param {HIDDEN}")
+                  for key, _t, _d, _s in PARAM_BLOCKS]
+    fraction_cls = "param" if split_value == "fraction" else f"param {HIDDEN}"
+    return (info, *classes_of, fraction_cls,
+            *[texts[key] for key, _t, _d, _s in PARAM_BLOCKS], texts["train_fraction"])
+
+
+_DATA_VIEW = (
+    (ids.TEXT_DATA_INFO, "children"),
+    *((div_id, "className") for _k, _t, div_id, _s in PARAM_BLOCKS),
+    (ids.DIV_TRAIN_FRACTION, "className"),
+    *((text_id, "children") for _k, text_id, _d, _s in PARAM_BLOCKS),
+    (ids.TEXT_TRAIN_FRACTION, "children"),
+)
+
+
 # ----------------------------------------------------------------------------- wiring
 _TRIGGERS = {ids.INTERVAL_TICK: "tick", ids.BUTTON_STEP: "step", ids.STORE_PULSE: "pulse",
              ids.BUTTON_RESET: "reset", ids.BUTTON_DOCUMENT: "document"}
@@ -414,11 +612,20 @@ def _trigger(default=None):
     return _TRIGGERS.get(ctx.triggered_id, default)
 
 
+def _restart_trigger():
+    """restart's trigger: "data" when the data set alone changed (its parameters then start
+    at the new set's defaults), else as _trigger (a control: "controls")."""
+    if ctx.triggered_id == ids.DROPDOWN_DATA and len(ctx.triggered_prop_ids) == 1:
+        return "data"
+    return _trigger("controls")
+
+
 def register_callbacks(app, store) -> None:
-    run_states = [State(cid, "value") for _key, cid, _words in RUN_CONTROLS]
-    run_inputs = [Input(cid, "value") for _key, cid, _words in RUN_CONTROLS]
+    # the run controls and the data controls: what makes a run (CONTROL_KEYS order)
+    run_states = [State(cid, "value") for _key, cid, _words in RUN_CONTROLS + DATA_CONTROLS]
+    run_inputs = [Input(cid, "value") for _key, cid, _words in RUN_CONTROLS + DATA_CONTROLS]
     live_states = [State(cid, "value") for _key, cid in LIVE_CONTROLS]
-    n_run = len(RUN_CONTROLS)
+    n_run = len(CONTROL_KEYS)
 
     @app.callback(
         Output(ids.GRAPH_CURVES, "figure"),
@@ -443,7 +650,7 @@ def register_callbacks(app, store) -> None:
     )
     def _advance(_n, _step, _pulse, session, client, speed, lr, reg, curves, *run_values):
         return advance(store, _trigger(), session, client, speed, lr, reg,
-                       dict(zip(RUN_KEYS, run_values, strict=True)), curves)
+                       dict(zip(CONTROL_KEYS, run_values, strict=True)), curves)
 
     @app.callback(
         Output(ids.STORE_PULSE, "data", allow_duplicate=True),
@@ -455,13 +662,15 @@ def register_callbacks(app, store) -> None:
         prevent_initial_call=True,
     )
     def _toggle(_clicks, session, lr, reg, *run_values):
-        return toggle_train(store, session, dict(zip(RUN_KEYS, run_values, strict=True)), lr, reg)
+        return toggle_train(store, session, dict(zip(CONTROL_KEYS, run_values, strict=True)),
+                            lr, reg)
 
     @app.callback(
         Output(ids.STORE_PULSE, "data", allow_duplicate=True),
         *[Output(cid, "value") for _key, cid, _w in RUN_CONTROLS],
         *[Output(cid, "value") for _key, cid in LIVE_CONTROLS],
         Output(ids.DIV_STATUS, "children", allow_duplicate=True),
+        *[Output(cid, prop) for cid, prop in DATA_OUTPUTS],
         Input(ids.BUTTON_RESET, "n_clicks"),
         Input(ids.BUTTON_DOCUMENT, "n_clicks"),
         *run_inputs,
@@ -471,9 +680,11 @@ def register_callbacks(app, store) -> None:
     )
     def _restart(_reset, _document, *values):
         run_values, (session, lr, reg) = values[:n_run], values[n_run:]
-        result = restart(store, _trigger("controls"), session,
-                         dict(zip(RUN_KEYS, run_values, strict=True)), lr, reg)
-        return (result.pulse, *result.controls, result.status)
+        result = restart(store, _restart_trigger(), session,
+                         dict(zip(CONTROL_KEYS, run_values, strict=True)), lr, reg)
+        data = result.data or {}
+        return (result.pulse, *result.controls, result.status,
+                *[data.get(out, no_update) for out in DATA_OUTPUTS])
 
     @app.callback(
         Output(ids.TEXT_HIDDEN, "children"),
@@ -500,3 +711,16 @@ def register_callbacks(app, store) -> None:
     )
     def _show_curves(curves):
         return show_curves(curves)
+
+    @app.callback(
+        *[Output(cid, prop) for cid, prop in _DATA_VIEW],
+        Input(ids.DROPDOWN_DATA, "value"),
+        Input(ids.RADIO_SPLIT, "value"),
+        Input(ids.SLIDER_DATA_POINTS, "value"),
+        Input(ids.SLIDER_DATA_CLASSES, "value"),
+        Input(ids.SLIDER_DATA_NOISE, "value"),
+        Input(ids.SLIDER_TRAIN_FRACTION, "value"),
+        prevent_initial_call=True,
+    )
+    def _show_data(data, split, points, classes, noise, train_fraction):
+        return show_data(data, split, points, classes, noise, train_fraction)

@@ -76,8 +76,11 @@ def curve_visibility(show_train_acc: bool, show_test_loss: bool) -> list:
 
 
 def curves_figure(history: Mapping[str, Sequence], show_train_acc: bool = False,
-                  show_test_loss: bool = False) -> dict:
-    """The document's plot: Loss and (test) Accuracy against steps, plus two optional curves."""
+                  show_test_loss: bool = False, pins: Sequence[Mapping] = (),
+                  pin_slots: int = 0) -> dict:
+    """The document's plot: Loss and (test) Accuracy against steps, plus two optional curves.
+    With `pins` (dashboard/pins.py), `pin_slots` pairs of faded pin traces follow the live
+    ones (pin_traces); without pins the figure has the live traces only."""
     visible = curve_visibility(show_train_acc, show_test_loss)
     data = []
     for (name, _key, color, width, dash), (x, y), vis in zip(
@@ -97,7 +100,38 @@ def curves_figure(history: Mapping[str, Sequence], show_train_acc: bool = False,
                    "yanchor": "bottom"},
         "hovermode": "x unified",
     }
+    if pins:
+        data.extend(pin_traces(pins, pin_slots))
     return {"data": data, "layout": layout}
+
+
+PIN_OPACITY = 0.35
+
+
+def pin_traces(pins: Sequence[Mapping], slots: int) -> list[dict]:
+    """Two faded traces per pin slot, after the live traces (so the tick's Patch indices stay
+    valid): the pin's loss (its legend entry, named by its label) and test accuracy (in the
+    same legend group). Slots beyond the pins are empty and invisible, so the figure always
+    has 2 x `slots` of them and a pin change can assign every slot (patches.pins_patch)."""
+    traces = []
+    for k in range(max(slots, len(pins))):
+        if k >= len(pins):
+            empty = {"type": "scatter", "mode": "lines", "name": "", "x": [], "y": [],
+                     "visible": False, "showlegend": False}
+            traces.extend([empty, dict(empty)])
+            continue
+        pin = pins[k]
+        common = {"type": "scatter", "mode": "lines", "x": list(pin["steps"]),
+                  "legendgroup": f"pin{pin['n']}", "opacity": PIN_OPACITY,
+                  "visible": bool(pin["visible"])}
+        traces.append({**common, "name": pin["label"], "y": list(pin["loss_curve"]),
+                       "line": {"color": LOSS_COLOR, "width": 2, "dash": "dash"},
+                       "showlegend": True})
+        traces.append({**common, "name": f"{pin['label']} · accuracy",
+                       "y": list(pin["acc_curve"]),
+                       "line": {"color": ACCURACY_COLOR, "width": 2, "dash": "dash"},
+                       "showlegend": False})
+    return traces
 
 
 # ---------------------------------------------------------------------- confusion matrix
@@ -105,22 +139,49 @@ def confusion_values(cm) -> list[list[int]]:
     return [[int(v) for v in row] for row in cm]
 
 
+LABEL_CHARS = 24  # category labels (class, feature names) are cut to this many characters
+
+
+def axis_labels(names: Sequence, limit: int = LABEL_CHARS) -> list[str]:
+    """Names as category labels: at most `limit` characters, HTML-escaped (Plotly reads tags
+    in labels: a CSV's header is data, not markup) and distinct (a category axis merges
+    equal labels, so cut names that collide get their position appended)."""
+    out, seen = [], set()
+    for i, name in enumerate(names):
+        text = str(name)
+        if len(text) > limit:
+            text = text[:limit - 1] + "…"
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        while text in seen:
+            text = f"{text} ({i + 1})"
+        seen.add(text)
+        out.append(text)
+    return out
+
+
+def confusion_text_size(k: int) -> int:
+    """Cell font size for a K x K matrix: 20 up to K = 4, smaller as cells shrink (K <= 20)."""
+    return 20 if k <= 4 else max(9, 80 // k)
+
+
 def confusion_figure(cm, class_names: Sequence[str]) -> dict:
     """Test-set confusion matrix: true class down the side, predicted along the bottom,
-    the count written in every cell."""
-    names = [str(c) for c in class_names]
+    the count written in every cell (K x K for K classes, named by the data's labels)."""
+    names = axis_labels(class_names)
     trace = {
         "type": "heatmap", "z": confusion_values(cm), "x": names, "y": names,
         "colorscale": SEQUENTIAL, "zmin": 0, "showscale": False,
-        "texttemplate": "%{z}", "textfont": {"size": 20},
+        "texttemplate": "%{z}", "textfont": {"size": confusion_text_size(len(names))},
         "hovertemplate": "true %{y}<br>predicted %{x}<br>%{z} samples<extra></extra>",
         "xgap": 2, "ygap": 2,
     }
     layout = {
         **_BASE_LAYOUT,
         "title": {"text": "Confusion matrix (test set)"},
-        "xaxis": {"title": {"text": "predicted"}, "type": "category", "side": "bottom"},
-        "yaxis": {"title": {"text": "true"}, "type": "category", "autorange": "reversed"},
+        "xaxis": {"title": {"text": "predicted"}, "type": "category", "side": "bottom",
+                  "automargin": True},
+        "yaxis": {"title": {"text": "true"}, "type": "category", "autorange": "reversed",
+                  "automargin": True},
         "margin": {"l": 100, "r": 20, "t": 48, "b": 60},
     }
     return {"data": [trace], "layout": layout}
@@ -165,7 +226,7 @@ def weights_figure(params: Mapping, feature_names: Sequence[str],
     Heatmap l: rows are layer l's inputs plus a last row b_l, columns its outputs; a
     diverging colour scale centred on 0."""
     matrices = weight_matrices(params)
-    names = unit_names(params, feature_names, class_names)
+    names = [axis_labels(layer) for layer in unit_names(params, feature_names, class_names)]
     count = len(matrices)
     gap = 0.16 if count > 1 else 0.0
     width = (1.0 - gap * (count - 1)) / count
@@ -178,7 +239,10 @@ def weights_figure(params: Mapping, feature_names: Sequence[str],
         l = i + 1
         suffix = "" if l == 1 else str(l)
         left = i * (width + gap)
-        rows, cols = names[i] + [f"b{l}"], names[i + 1]
+        bias = f"b{l}"
+        while bias in names[i]:  # a feature may be called "b1"
+            bias += " (bias)"
+        rows, cols = names[i] + [bias], names[i + 1]
         target = "classes" if l == count else "hidden"
         source = "inputs" if l == 1 else "hidden"
         data.append({
@@ -196,5 +260,79 @@ def weights_figure(params: Mapping, feature_names: Sequence[str],
         }
         layout[f"yaxis{suffix}"] = {
             "anchor": f"x{suffix}", "type": "category", "autorange": "reversed",
+            "automargin": l == 1,  # long feature names widen the left margin
         }
     return {"data": data, "layout": layout}
+
+
+# ------------------------------------------------------------------------- sweep heatmap
+SWEEP_TITLES = {"test_accuracy": "Final test accuracy", "loss": "Final loss"}
+LOSS_SCALE = [[0.0, "#fff5eb"], [0.5, "#fd8d3c"], [1.0, "#7f2704"]]  # white to dark orange
+
+
+def _short(value: float) -> str:
+    text = f"{value:g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def sweep_figure(record: Mapping | None, metric: str, lr_values: Sequence[float],
+                 reg_values: Sequence[float]) -> dict:
+    """The sweep's heatmap: regularisation down, learning rate across, the final test
+    accuracy (or loss) of every cell written in it; cells not run yet are blank, diverged
+    ones say so, the best cell (highest accuracy, then lowest loss) has a star. `record`:
+    the page's sweep record (validation.check_sweep_record), its lr / reg as positions on
+    `lr_values` / `reg_values`. A click gives the cell's x and y labels (Dash's clickData
+    carries no customdata for heatmaps): validation maps them back to positions."""
+    layout = {
+        **_BASE_LAYOUT,
+        "height": 360,
+        "margin": {"l": 80, "r": 20, "t": 48, "b": 60},
+        "xaxis": {"title": {"text": "learning rate"}, "type": "category"},
+        "yaxis": {"title": {"text": "regularisation"}, "type": "category",
+                  "autorange": "reversed"},
+    }
+    if not record:
+        layout["title"] = {"text": "Sweep: choose the values, then Run sweep"}
+        return {"data": [], "layout": layout}
+    acc, loss, status = record["acc"], record["loss"], record["status"]
+    z = acc if metric == "test_accuracy" else loss
+    best = max(((acc[i][j], -(loss[i][j] if loss[i][j] is not None else math.inf), i, j)
+                for i in range(len(acc)) for j in range(len(acc[i]))
+                if status[i][j] not in (None, "diverged") and acc[i][j] is not None),
+               default=None)
+    text = []
+    for i, row in enumerate(z):
+        words = []
+        for j, v in enumerate(row):
+            if status[i][j] == "diverged":
+                words.append("diverged")
+            elif v is None:
+                words.append("")
+            else:
+                star = " ★" if best is not None and best[2:] == (i, j) else ""
+                words.append(f"{v:.3f}{star}" if metric == "test_accuracy"
+                             else f"{v:.3g}{star}")
+        text.append(words)
+    trace = {
+        "type": "heatmap", "z": [[rounded(v, 4) if v is not None else None for v in row]
+                                 for row in z],
+        "x": [_short(lr_values[p]) for p in record["lrs"]],
+        "y": [_short(reg_values[p]) for p in record["regs"]],
+        "text": text, "texttemplate": "%{text}", "textfont": {"size": 14},
+        "colorscale": SEQUENTIAL if metric == "test_accuracy" else LOSS_SCALE,
+        "xgap": 2, "ygap": 2, "hoverongaps": False,
+        "colorbar": {"thickness": 10, "len": 0.9},
+        "hovertemplate": ("lr %{x}, reg %{y}<br>" + SWEEP_TITLES[metric].lower()
+                          + " %{z}<extra>click: load lr and reg</extra>"),
+    }
+    if metric == "test_accuracy":
+        trace.update(zmin=0, zmax=1)
+    done = record["done"]
+    total = len(record["lrs"]) * len(record["regs"])
+    progress = "" if done == total else f" ({done} of {total} cells)"
+    layout["title"] = {"text": f"{SWEEP_TITLES[metric]} after {record['iterations']} "
+                               f"iterations{progress}"}
+    return {"data": [trace], "layout": layout}

@@ -30,6 +30,25 @@ TEXT_MAXIT = "maxit-value"
 TEXT_SPEED = "speed-value"
 TEXT_LAYERS = "layers-value"
 
+# The "Data" group of the controls (issue 8; callbacks.DATA_CONTROLS lists the value holders):
+# the data set, the chosen built-in set's parameters, the split and standardisation
+DROPDOWN_DATA = "data-dropdown"  # a built-in set's name, or "csv" (this tab's upload)
+SLIDER_DATA_POINTS = "data-points-slider"
+SLIDER_DATA_CLASSES = "data-classes-slider"
+SLIDER_DATA_NOISE = "data-noise-slider"
+RADIO_SPLIT = "split-radio"  # "document" or "fraction"
+SLIDER_TRAIN_FRACTION = "train-fraction-slider"
+CHECKLIST_STANDARDIZE = "standardize-checklist"  # a one-box switch: [] or ["standardize"]
+TEXT_DATA_INFO = "data-info"  # the chosen set's description
+TEXT_DATA_POINTS = "data-points-value"
+TEXT_DATA_CLASSES = "data-classes-value"
+TEXT_DATA_NOISE = "data-noise-value"
+TEXT_TRAIN_FRACTION = "train-fraction-value"
+DIV_DATA_POINTS = "data-points-control"  # each parameter's block, hidden where it does not apply
+DIV_DATA_CLASSES = "data-classes-control"
+DIV_DATA_NOISE = "data-noise-control"
+DIV_TRAIN_FRACTION = "train-fraction-control"
+
 # Figures (contract): one weights figure holds one heatmap per weight matrix
 GRAPH_CURVES = "curves-graph"
 GRAPH_CONFUSION = "confusion-graph"
@@ -46,3 +65,8 @@ INTERVAL_TICK = "tick-interval"
 STORE_SESSION = "session-store"  # this tab's session id (a fresh uuid per page load)
 STORE_CLIENT = "client-store"  # what the page shows: {"run": run id, "n": history points}
 STORE_PULSE = "pulse-store"  # written by buttons/controls to make the tick render at once
+
+# Shareable links (dashboard/panels/share.py): the page's URL, and the classroom-mode marker
+# whose classes (hide-<control>) hide controls through assets/share.css
+LOCATION_URL = "url-location"
+DIV_CLASSROOM = "classroom"

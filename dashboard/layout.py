@@ -10,12 +10,16 @@ import uuid
 
 from dash import dcc, html
 
+from mlpcore import DATASETS, TRAIN_FRACTION
+
 from . import ids
 from .figures import curves_figure
 from .panels import panel_tabs
 from .validation import (
     ACTIVATION_NAMES,
+    CSV,
     CURVE_OPTIONS,
+    DATA_DEFAULTS,
     DEFAULTS,
     DISPLAY_RANGE,
     HIDDEN_RANGE,
@@ -23,9 +27,11 @@ from .validation import (
     LR_VALUES,
     MAXIT_RANGE,
     MAXIT_STEP,
+    PARAM_SPECS,
     REG_VALUES,
     SEED_RANGE,
     SPEEDS,
+    STANDARDIZE,
 )
 
 # Pause between the end of one update and the next request. The page redraws during it; in
@@ -93,6 +99,85 @@ def _slider(id_, low, high, value, step=1, marks=None) -> dcc.Slider:
                       allow_direct_input=False, updatemode="mouseup", className="slider")
 
 
+# ------------------------------------------------------------------------------ data
+HIDDEN = "is-hidden"  # assets/data.css: a control that does not apply to the chosen data
+CSV_INFO = "Your own CSV, from the Data tab below."
+DATA_HINT = "Changing the data starts a new run. Your own CSV: the Data tab below the figures."
+# the parameter blocks: settings key, read-out id, block id, slider id
+PARAM_BLOCKS = (("points", ids.TEXT_DATA_POINTS, ids.DIV_DATA_POINTS, ids.SLIDER_DATA_POINTS),
+                ("classes", ids.TEXT_DATA_CLASSES, ids.DIV_DATA_CLASSES,
+                 ids.SLIDER_DATA_CLASSES),
+                ("noise", ids.TEXT_DATA_NOISE, ids.DIV_DATA_NOISE, ids.SLIDER_DATA_NOISE))
+
+
+def data_options(csv_name: str | None = None) -> list[dict]:
+    """The data dropdown's options: the built-in sets, then this tab's CSV once there is one."""
+    options = [{"label": b.title, "value": name} for name, b in DATASETS.items()]
+    if csv_name:
+        options.append({"label": f"your CSV: {csv_name}", "value": CSV})
+    return options
+
+
+def data_view(name) -> tuple[str, dict]:
+    """(description, {settings key: applies}) for a data set name (DATA_NAMES; anything else
+    is treated as iris, whose controls are the fewest)."""
+    if name == CSV:
+        return CSV_INFO, {key: False for key in PARAM_SPECS}
+    builtin = DATASETS.get(name) if isinstance(name, str) else None
+    builtin = builtin or DATASETS[DATA_DEFAULTS["data"]]
+    own = {p.name for p in builtin.params}
+    applies = {key: any(p.name in own for p in specs) for key, specs in PARAM_SPECS.items()}
+    return builtin.description, applies
+
+
+def _shown_if(applies: bool, cls: str = "control") -> str:
+    return cls if applies else f"{cls} {HIDDEN}"
+
+
+def data_controls() -> html.Fieldset:
+    """The Data group: the data set, its own parameters (built from mlpcore's registry of
+    built-in sets), the split and standardisation."""
+    d = DATA_DEFAULTS
+    info, applies = data_view(d["data"])
+    blocks = []
+    for key, text_id, div_id, slider_id in PARAM_BLOCKS:
+        p = PARAM_SPECS[key][0]  # the first set with it; restart sets each set's own range
+        block = _slider_block(p.label, text_id, format_number(d[key]),
+                              _slider(slider_id, p.min, p.max, d[key], step=p.step,
+                                      marks={p.min: format_number(p.min),
+                                             p.max: format_number(p.max)}))
+        blocks.append(html.Div(block, id=div_id, className=_shown_if(applies[key], "param")))
+    tf = TRAIN_FRACTION
+    fraction = _slider_block(
+        "Train fraction", ids.TEXT_TRAIN_FRACTION, format_number(d["train_fraction"]),
+        _slider(ids.SLIDER_TRAIN_FRACTION, tf["min"], tf["max"], d["train_fraction"],
+                step=tf["step"], marks={v: format_number(v) for v in (tf["min"], 0.5,
+                                                                       tf["max"])}),
+        "of each class, the rest is the test set")
+    return html.Fieldset(className="control-group data-group", children=[
+        html.Legend("Data", className="control-group-title"),
+        dcc.Dropdown(id=ids.DROPDOWN_DATA, options=data_options(), value=d["data"],
+                     clearable=False, searchable=False, className="data-dropdown"),
+        html.Div(info, id=ids.TEXT_DATA_INFO, className="control-hint data-info"),
+        *blocks,
+        html.Div(className="control", children=[
+            html.Label("Split", className="control-label"),
+            dcc.RadioItems(id=ids.RADIO_SPLIT, value=d["split"], className="radio split",
+                           options=[{"label": "the document's: half of each class",
+                                     "value": "document"},
+                                    {"label": "train fraction (stratified)",
+                                     "value": "fraction"}]),
+        ]),
+        html.Div(fraction, id=ids.DIV_TRAIN_FRACTION,
+                 className=_shown_if(d["split"] == "fraction", "param")),
+        dcc.Checklist(id=ids.CHECKLIST_STANDARDIZE, value=list(d["standardize"]),
+                      options=[{"label": "standardise features", "value": STANDARDIZE}],
+                      className="switch", inputClassName="switch-input",
+                      labelClassName="switch-label"),
+        html.Div(DATA_HINT, className="control-hint"),
+    ])
+
+
 def controls() -> html.Aside:
     d = DEFAULTS
     new_run = "changing this starts a new run"
@@ -119,6 +204,7 @@ def controls() -> html.Aside:
                       _slider(ids.SLIDER_MAXIT, *MAXIT_RANGE, d["maxit"], step=MAXIT_STEP,
                               marks={100: "100", 5000: "5k", 10000: "10k", 15000: "15k",
                                      20000: "20k"}), new_run),
+        data_controls(),
         html.Div(className="control-row", children=[
             html.Div(className="control small", children=[
                 html.Label("Seed", htmlFor=ids.INPUT_SEED, className="control-label"),
@@ -216,4 +302,7 @@ def layout() -> html.Div:
         dcc.Store(id=ids.STORE_CLIENT, data={"run": None, "n": 0}, storage_type="memory"),
         dcc.Store(id=ids.STORE_PULSE, data="", storage_type="memory"),
         dcc.Interval(id=ids.INTERVAL_TICK, interval=TICK_MS, n_intervals=0, max_intervals=0),
+        # shareable links (panels/share.py): settings in the query; classroom-mode classes
+        dcc.Location(id=ids.LOCATION_URL, refresh=False),
+        html.Div(id=ids.DIV_CLASSROOM, className="classroom", hidden=True),
     ])

@@ -23,6 +23,11 @@ from dataclasses import dataclass, fields
 from mlpcore.config import MAX_HIDDEN_LAYERS as CORE_MAX_LAYERS
 from mlpcore.config import MAX_HIDDEN_UNITS as CORE_MAX_UNITS
 from mlpcore.config import MAX_ITERATIONS as CORE_MAX_ITERATIONS
+from mlpcore.csvdata import MAX_CLASSES as CORE_MAX_CLASSES
+from mlpcore.csvdata import MAX_COLUMNS as CORE_MAX_COLUMNS
+from mlpcore.csvdata import MAX_CSV_BYTES as CORE_MAX_CSV_BYTES
+from mlpcore.csvdata import MAX_ROWS as CORE_MAX_ROWS
+from mlpcore.sweep import MAX_CELLS as CORE_MAX_CELLS
 
 MIB = 1 << 20
 
@@ -70,8 +75,9 @@ _SPECS = {
     "max_upload_rows": _Spec("MLPLAB_MAX_UPLOAD_ROWS", int, 4, 10**7, "",
                              "rows of an uploaded data set"),
     "max_upload_columns": _Spec("MLPLAB_MAX_UPLOAD_COLUMNS", int, 2, 10**4, "",
-                                "feature columns of an uploaded data set"),
-    "max_classes": _Spec("MLPLAB_MAX_CLASSES", int, 2, 10**4, "",
+                                "columns of an uploaded data set (label included)"),
+    # the CSV parser refuses more than its MAX_CLASSES whatever the limit says
+    "max_classes": _Spec("MLPLAB_MAX_CLASSES", int, 2, CORE_MAX_CLASSES, "",
                          "classes of a data set"),
     "lock_lease_seconds": _Spec("MLPLAB_LOCK_LEASE_SECONDS", float, 0.5, 600.0, "s",
                                 "lease of a session lock in Redis (a dead worker's expires)"),
@@ -79,6 +85,12 @@ _SPECS = {
                                "wait for a busy session before giving up (the page retries)"),
     "redis_timeout_seconds": _Spec("MLPLAB_REDIS_TIMEOUT_SECONDS", float, 0.05, 60.0, "s",
                                    "Redis connect and reply timeout"),
+    "max_pins": _Spec("MLPLAB_MAX_PINS", int, 0, 20, "runs",
+                      "pinned runs per session (Compare tab)"),
+    "max_sweep_cells": _Spec("MLPLAB_MAX_SWEEP_CELLS", int, 1, CORE_MAX_CELLS, "cells",
+                             "cells of one lr × reg sweep"),
+    "sweep_timeout_seconds": _Spec("MLPLAB_SWEEP_TIMEOUT_SECONDS", float, 1.0, 86400.0, "s",
+                                   "a sweep on Celery workers gives up after"),
 }
 
 
@@ -97,14 +109,17 @@ class Limits:
     session_idle_seconds: float = 3600.0
     max_session_bytes: int = 4 * MIB  # the largest iris run (20,000 points): 1.2 MB
     max_request_bytes: int = 8 * MIB  # room for an upload; a tick sends ~2 KB
-    # uploads: the same caps as mlpcore/csvdata.py's parser (MAX_CSV_BYTES, MAX_ROWS, ...)
-    max_upload_bytes: int = 5 * MIB
-    max_upload_rows: int = 20_000
-    max_upload_columns: int = 50
-    max_classes: int = 20
+    # uploads: mlpcore/csvdata.py's caps are the defaults (the parser is given these values)
+    max_upload_bytes: int = CORE_MAX_CSV_BYTES  # 5 MiB
+    max_upload_rows: int = CORE_MAX_ROWS  # 20,000
+    max_upload_columns: int = CORE_MAX_COLUMNS  # 50
+    max_classes: int = CORE_MAX_CLASSES  # 20
     lock_lease_seconds: float = 3.0
     lock_wait_seconds: float = 1.0
     redis_timeout_seconds: float = 1.0
+    max_pins: int = 5  # a pin keeps at most PIN_POINTS points per curve (dashboard/pins.py)
+    max_sweep_cells: int = 64  # mlpcore.sweep.MAX_CELLS; 8 values per axis at most
+    sweep_timeout_seconds: float = 600.0  # the largest iris sweep takes ~20 s on one core
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 
 from dash import Patch
 
-from .figures import confusion_values, curve_columns, curve_visibility, weight_matrices
+from .figures import (
+    CURVE_TRACES,
+    confusion_values,
+    curve_columns,
+    curve_visibility,
+    pin_traces,
+    weight_matrices,
+)
 
 
 def curves_patch(history: Mapping[str, Sequence]) -> Patch:
@@ -42,4 +49,14 @@ def weights_patch(params: Mapping) -> Patch:
     patch = Patch()
     for i, z in enumerate(weight_matrices(params)):
         patch["data"][i]["z"] = z
+    return patch
+
+
+def pins_patch(pins, slots: int) -> Patch:
+    """Every pin slot of the curves figure assigned, in order (so a page whose figure has no
+    slots yet gets them appended, and a dropped earlier response is made good): the whole
+    pin state each time, the live traces untouched."""
+    patch = Patch()
+    for i, trace in enumerate(pin_traces(pins, slots), start=len(CURVE_TRACES)):
+        patch["data"][i] = trace
     return patch

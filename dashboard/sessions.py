@@ -19,6 +19,12 @@ Lua scripts that check the token, so a request whose lease ran out can neither r
 request's lock nor overwrite its work). A store that cannot get the lock in `lock_timeout`
 seconds raises SessionBusy; the caller answers "no update" and the page retries on its next tick.
 
+A session's own data (an uploaded CSV, as a JSON spec: mlpcore/dataspec.py) is kept beside it,
+out of the per-tick path: `store.put_data(sid, spec)` / `store.get_data(sid)` (a dict entry in
+memory; a separate Redis key `<prefix>data:<sid>` with the session's idle expiry, refreshed by
+every commit and deleted with the session). Only the creation of a run reads it; a running
+run has its split arrays in the Trainer's own bytes.
+
 `s.is_new` is True when no stored session was found (first visit, expired, evicted, or from an
 older incompatible version): the store made a fresh one with `new_trainer()`.
 
@@ -63,6 +69,8 @@ from .limits import LIMITS, Limits
 DEFAULT_MAX_SESSIONS = LIMITS.max_sessions
 DEFAULT_IDLE_SECONDS = LIMITS.session_idle_seconds
 DEFAULT_LOCK_TIMEOUT = LIMITS.lock_wait_seconds  # a tick holds a session for milliseconds
+# a data spec: the uploaded text as a JSON string (escapes can double it) and a little more
+DEFAULT_MAX_DATA_BYTES = 2 * LIMITS.max_upload_bytes + 64 * 1024
 LOG = logging.getLogger("mlplab")
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -90,6 +98,11 @@ def valid_meta(meta) -> bool:
             and isinstance(meta.get("paused"), bool) and isinstance(meta.get("note", ""), str))
 
 
+def _check_spec(spec, max_bytes: int) -> None:
+    if not isinstance(spec, str) or len(spec) > max_bytes:
+        raise ValueError(f"a data spec must be a string of at most {max_bytes} characters")
+
+
 def new_meta(note: str = "") -> dict:
     """A new run's meta: its id (the page compares it to notice a new run), paused, a note."""
     return {"run": uuid.uuid4().hex, "paused": True, "note": note}
@@ -115,6 +128,8 @@ class _Entry:
     trainer: Trainer | None = None
     meta: dict | None = None
     used: float = 0.0
+    data: str | None = None  # put_data's spec
+    pins: str | None = None  # the Compare tab's pinned runs (JSON, dashboard/pins.py)
 
 
 class MemoryStore:
@@ -123,13 +138,15 @@ class MemoryStore:
     def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS,
                  idle_seconds: float = DEFAULT_IDLE_SECONDS,
                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 max_data_bytes: int = DEFAULT_MAX_DATA_BYTES):
         if max_sessions < 1:
             raise ValueError("max_sessions must be at least 1")
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.lock_timeout = lock_timeout
         self._clock = clock
+        self.max_data_bytes = max_data_bytes
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
         self._guard = threading.Lock()  # guards _entries only, never held while training
 
@@ -173,6 +190,18 @@ class MemoryStore:
         finally:
             entry.lock.release()
 
+    def put_data(self, sid: str, spec: str) -> None:
+        """Keep `spec` (the JSON of this session's own data set) with the session; it goes
+        when the session goes (evicted or idle)."""
+        _check_spec(spec, self.max_data_bytes)
+        self._entry(sid).data = spec
+
+    def get_data(self, sid: str) -> str | None:
+        """put_data's spec for this session, or None."""
+        with self._guard:
+            entry = self._entries.get(sid)
+        return None if entry is None else entry.data
+
     @contextmanager
     def view(self, sid: str) -> Iterator[Session | None]:
         """Read-only: the session as it is now, or None if there is none; never saved back
@@ -190,14 +219,31 @@ class MemoryStore:
         finally:
             entry.lock.release()
 
+    # Pinned runs (dashboard/pins.py) live beside the run, not in its meta, so the tick never
+    # carries them; they survive new runs and go with the session. Write them inside
+    # `store.session(sid, ...)` (the session's lock serialises edits); reads take no lock.
+    def get_pins(self, sid: str) -> str | None:
+        with self._guard:
+            entry = self._entries.get(sid)
+            return None if entry is None else entry.pins
+
+    def put_pins(self, sid: str, text: str) -> None:
+        with self._guard:
+            entry = self._entries.get(sid)
+            if entry is not None:
+                entry.pins = text
+
 
 # -------------------------------------------------------------------------------- redis
 _COMMIT = """
--- KEYS: the lock, the session's hash, the set of live sessions (score: last use, ms)
--- ARGV: token, trainer bytes, meta JSON, idle ms, session id, max sessions, hash key prefix
+-- KEYS: the lock, the session's hash, the set of live sessions (score: last use, ms), the
+--       session's data (put_data; may not exist)
+-- ARGV: token, trainer bytes, meta JSON, idle ms, session id, max sessions, hash key prefix,
+--       data key prefix
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'trainer', ARGV[2], 'meta', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[3], now, ARGV[5])
@@ -207,7 +253,7 @@ if extra > 0 then
   local n = 0
   for _, old in ipairs(redis.call('ZRANGE', KEYS[3], 0, extra)) do
     if n < extra and old ~= ARGV[5] then
-      redis.call('DEL', ARGV[7] .. old)
+      redis.call('DEL', ARGV[7] .. old, ARGV[8] .. old)
       redis.call('ZREM', KEYS[3], old)
       n = n + 1
     end
@@ -230,7 +276,8 @@ class RedisStore:
                  lease_seconds: float = LIMITS.lock_lease_seconds,
                  prefix: str = "mlplab:", max_sessions: int = DEFAULT_MAX_SESSIONS,
                  max_bytes: int = LIMITS.max_session_bytes,
-                 timeout: float = LIMITS.redis_timeout_seconds):
+                 timeout: float = LIMITS.redis_timeout_seconds,
+                 max_data_bytes: int = DEFAULT_MAX_DATA_BYTES):
         import redis  # optional at run time: only needed in Redis mode
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -247,6 +294,7 @@ class RedisStore:
         self.lock_timeout = lock_timeout
         self.max_sessions = max_sessions
         self.max_bytes = max_bytes
+        self.max_data_bytes = max_data_bytes
         self.prefix = prefix
         self._commit = self.client.register_script(_COMMIT)
         self._release = self.client.register_script(_RELEASE)
@@ -302,9 +350,11 @@ class RedisStore:
                     f"{self.max_bytes / 2**20:.1f} MB per session, so it was not saved. "
                     f"Press Reset, or use a larger display interval.")
             with self._talking():
-                ok = self._commit(keys=[lock_key, data_key, f"{self.prefix}live"],
+                ok = self._commit(keys=[lock_key, data_key, f"{self.prefix}live",
+                                        self._data_key(sid)],
                                   args=[token, blob, meta, self.idle_ms, sid,
-                                        self.max_sessions, f"{self.prefix}session:"])
+                                        self.max_sessions, f"{self.prefix}session:",
+                                        f"{self.prefix}data:"])
             if not ok:
                 raise SessionBusy("the session lock expired before the update was saved")
         finally:
@@ -346,6 +396,44 @@ class RedisStore:
                 session = None  # damaged or from another version: the tick replaces it
         yield session
 
+    def get_pins(self, sid: str) -> str | None:
+        """The session's pinned runs (JSON) or None: a field of the session's hash, so they
+        expire and are evicted with it, and the tick's load never reads them."""
+        _lock_key, data_key = self._keys(sid)
+        with self._talking():
+            text = self.client.hget(data_key, "pins")
+        return None if text is None else text.decode("utf-8", "replace")
+
+    def put_pins(self, sid: str, text: str) -> None:
+        """Write the pins (call inside `store.session(sid, ...)`, which holds the lock)."""
+        _lock_key, data_key = self._keys(sid)
+        with self._talking():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hset(data_key, "pins", text)
+            pipe.pexpire(data_key, self.idle_ms)
+            pipe.execute()
+
+    def _data_key(self, sid: str) -> str:
+        return f"{self.prefix}data:{sid}"
+
+    def put_data(self, sid: str, spec: str) -> None:
+        """Keep `spec` (the JSON of this session's own data set) in its own key, with the
+        session's idle expiry (every commit refreshes it; eviction deletes it)."""
+        _check_spec(spec, self.max_data_bytes)
+        with self._talking():
+            self.client.set(self._data_key(sid), spec.encode("utf-8"), px=self.idle_ms)
+
+    def get_data(self, sid: str) -> str | None:
+        """put_data's spec for this session, or None (none, expired, or not valid text)."""
+        with self._talking():
+            blob = self.client.get(self._data_key(sid))
+        if blob is None or len(blob) > 4 * self.max_data_bytes:
+            return None
+        try:
+            return blob.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
     def live_sessions(self) -> int:
         """How many sessions were used within the idle time (for tests and operators)."""
         with self._talking():
@@ -366,10 +454,12 @@ def store_from_env(environ=None):
                               lease_seconds=limits.lock_lease_seconds,
                               max_sessions=limits.max_sessions,
                               max_bytes=limits.max_session_bytes,
-                              timeout=limits.redis_timeout_seconds)
+                              timeout=limits.redis_timeout_seconds,
+                              max_data_bytes=2 * limits.max_upload_bytes + 64 * 1024)
         except ValueError as exc:  # redis-py's word for a malformed URL
             raise ValueError(f"MLPLAB_REDIS_URL is not a Redis URL ({exc}); "
                              "expected e.g. redis://127.0.0.1:6379/0") from None
     return MemoryStore(max_sessions=limits.max_sessions,
                        idle_seconds=limits.session_idle_seconds,
-                       lock_timeout=limits.lock_wait_seconds)
+                       lock_timeout=limits.lock_wait_seconds,
+                       max_data_bytes=2 * limits.max_upload_bytes + 64 * 1024)

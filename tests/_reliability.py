@@ -35,23 +35,24 @@ CALLBACK_URL = "/_dash-update-component"
 
 CAPTURED_TICK = json.loads("""
 {"output":"..curves-graph.figure...confusion-graph.figure...weights-graph.figure...status.children...status.data-state...status.data-iteration...client-store.data...tick-interval.max_intervals...train-button.children..",
- "outputs":[{"id":"curves-graph","property":"figure"},{"id":"confusion-graph","property":"figure"},
-  {"id":"weights-graph","property":"figure"},{"id":"status","property":"children"},
-  {"id":"status","property":"data-state"},{"id":"status","property":"data-iteration"},
-  {"id":"client-store","property":"data"},{"id":"tick-interval","property":"max_intervals"},
-  {"id":"train-button","property":"children"}],
+ "outputs":[{"id":"curves-graph","property":"figure"},{"id":"confusion-graph","property":"figure"},{"id":"weights-graph","property":"figure"},
+  {"id":"status","property":"children"},{"id":"status","property":"data-state"},{"id":"status","property":"data-iteration"},
+  {"id":"client-store","property":"data"},{"id":"tick-interval","property":"max_intervals"},{"id":"train-button","property":"children"}],
  "inputs":[{"id":"tick-interval","property":"n_intervals","value":1},
   {"id":"step-button","property":"n_clicks","value":0},
-  {"id":"pulse-store","property":"data","value":"871cae55264748918397f5729a70dd1c"}],
+  {"id":"pulse-store","property":"data","value":"8c4e14474f0743bb8f04b4f4084b23e9"}],
  "changedPropIds":["tick-interval.n_intervals"],
  "parsedChangedPropsIds":["tick-interval.n_intervals"],
- "state":[{"id":"session-store","property":"data","value":"d096d2950ce94b57ad06e73d98dc5813"},
-  {"id":"client-store","property":"data","value":{"run":"90d091987b5d482c9a8794afee1dea04","n":1,"it":50}},
+ "state":[{"id":"session-store","property":"data","value":"a1607e1b1c9d47ba913eb72ca345e8eb"},{"id":"client-store","property":"data","value":{"run":"805c8efbe4024602affe2c990570b97e","n":1,"it":50}},
   {"id":"speed-slider","property":"value","value":5},{"id":"lr-slider","property":"value","value":12},
   {"id":"reg-slider","property":"value","value":19},{"id":"curves-checklist","property":"value","value":[]},
   {"id":"hidden-slider","property":"value","value":6},{"id":"layers-slider","property":"value","value":1},
   {"id":"activation-radio","property":"value","value":"relu"},{"id":"seed-input","property":"value","value":1},
-  {"id":"display-input","property":"value","value":50},{"id":"maxit-slider","property":"value","value":3000}]}
+  {"id":"display-input","property":"value","value":50},{"id":"maxit-slider","property":"value","value":3000},
+  {"id":"data-dropdown","property":"value","value":"iris"},{"id":"data-points-slider","property":"value","value":100},
+  {"id":"data-classes-slider","property":"value","value":3},{"id":"data-noise-slider","property":"value","value":0.2},
+  {"id":"split-radio","property":"value","value":"document"},{"id":"train-fraction-slider","property":"value","value":0.7},
+  {"id":"standardize-checklist","property":"value","value":[]}]}
 """)
 
 # control name (validation.validate's key) -> component id holding its value
@@ -60,17 +61,55 @@ CONTROL_IDS = {
     "reg": ids.SLIDER_REG, "maxit": ids.SLIDER_MAXIT, "seed": ids.INPUT_SEED,
     "display": ids.INPUT_DISPLAY, "activation": ids.RADIO_ACTIVATION,
     "speed": ids.SLIDER_SPEED, "curves": ids.CHECKLIST_CURVES,
+    # the data controls (issue 8); a page that sends none trains on iris
+    "data": ids.DROPDOWN_DATA, "points": ids.SLIDER_DATA_POINTS,
+    "classes": ids.SLIDER_DATA_CLASSES, "noise": ids.SLIDER_DATA_NOISE,
+    "split": ids.RADIO_SPLIT, "train_fraction": ids.SLIDER_TRAIN_FRACTION,
+    "standardize": ids.CHECKLIST_STANDARDIZE,
 }
 VALIDATED = {**{cid: key for key, cid in CONTROL_IDS.items()},
-             ids.STORE_SESSION: "session", ids.STORE_CLIENT: "client"}
+             ids.STORE_SESSION: "session", ids.STORE_CLIENT: "client",
+             # the Data tab's upload (dashboard/panels/data.py)
+             "data-upload-store": "upload", "data-upload": "filename",
+             "data-label-dropdown": "label",
+             # the panels of issue 7 (dashboard/panels/inspector.py, boundary.py, health.py)
+             "inspect-row-input": "inspect_row", "inspect-mode-radio": "inspect_mode",
+             "inspect-pick-store": "pick", "inspect-shown-store": "shown",
+             "boundary-shown-store": "shown", "health-shown-store": "shown",
+             "boundary-x-dropdown": "feature_x", "boundary-y-dropdown": "feature_y",
+             "boundary-graph": "point_click", ids.GRAPH_CONFUSION: "cell_click",
+             "inspect-live-store": "client", "boundary-live-store": "client",
+             "health-live-store": "client",
+             # the Compare and Share tabs of issue 9 (dashboard/panels/compare.py, share.py)
+             "sweep-lr-dropdown": "sweep_lrs", "sweep-reg-dropdown": "sweep_regs",
+             "sweep-iterations-input": "sweep_iterations", "sweep-metric-radio": "sweep_metric",
+             "sweep-graph": "sweep_click", "sweep-live-store": "sweep_record",
+             "sweep-store": "sweep_record", "sweep-plan-store": "sweep_plan",
+             ids.LOCATION_URL: "query", ids.DIV_CLASSROOM: "hide",
+             "compare-run-store": "client", "share-run-store": "client"}
+
+
+# What a fresh page holds in the Compare and Share tabs (issue 9) and the address
+PAGE_VALUES = {"sweep-lr-dropdown": [6, 12, 18, 24], "sweep-reg-dropdown": [0, 19, 25],
+               "sweep-iterations-input": 1000, "sweep-metric-radio": "test_accuracy",
+               "sweep-plan-store": {}, "sweep-live-store": {}, "sweep-store": {},
+               "export-run-store": "", ids.LOCATION_URL: "", ids.DIV_CLASSROOM: "classroom",
+               "compare-run-store": {}, "share-run-store": {},
+               # the issue-7 panels' stores and choices (inspector, boundary, health)
+               "inspect-live-store": {}, "boundary-live-store": {}, "health-live-store": {},
+               "inspect-shown-store": {}, "boundary-shown-store": {}, "health-shown-store": {},
+               "inspect-pick-store": {}, "inspect-row-input": 1, "inspect-mode-radio": "sample"}
 
 
 # ------------------------------------------------------------------------ request bodies
 def callback_specs(app) -> dict:
     """{callback function name without "_" (advance, toggle, restart, show_values,
-    show_curves): (output key, callback_map entry)}."""
+    show_curves, ...): (output key, callback_map entry)}. Clientside callbacks (no server
+    function: the browser runs them, nothing can be posted to them) are left out."""
     specs = {}
     for key, spec in app.callback_map.items():
+        if "callback" not in spec:
+            continue
         name = spec["callback"].__name__.lstrip("_")
         specs[name] = (key, spec)
     return specs
@@ -92,11 +131,18 @@ def callback_body(specs: dict, name: str, values: dict, changed: list[str]) -> d
     key, spec = specs[name]
 
     def deps(items):
-        return [{"id": d["id"], "property": d["property"], "value": values.get(d["id"])}
+        # a pattern-matching dependency (ALL; callback_map keeps its id as JSON) is the list
+        # of the matching components' entries: values[its id], or none
+        # (a component with two props in one callback: values["id.prop"] wins over values[id])
+        return [values.get(d["id"], []) if d["id"].startswith("{") else
+                {"id": d["id"], "property": d["property"],
+                 "value": values.get(f"{d['id']}.{d['property']}", values.get(d["id"]))}
                 for d in items]
 
+    # the renderer parses a pattern-matching id's JSON (and drops its property) in the latter
+    parsed = [json.loads(c.rsplit(".", 1)[0]) if c.startswith("{") else c for c in changed]
     body = {"output": key, "outputs": _outputs(key, spec), "inputs": deps(spec["inputs"]),
-            "changedPropIds": list(changed), "parsedChangedPropsIds": list(changed)}
+            "changedPropIds": list(changed), "parsedChangedPropsIds": parsed}
     if spec["state"]:  # the renderer leaves "state" out when there is none
         body["state"] = deps(spec["state"])
     return body
@@ -153,7 +199,8 @@ class HttpPage:
         self.codes = []  # every HTTP status this page received
 
     def values(self) -> dict:
-        v = {CONTROL_IDS[k]: val for k, val in self.controls.items()}
+        v = dict(PAGE_VALUES)
+        v.update({CONTROL_IDS[k]: val for k, val in self.controls.items()})
         v.update({ids.STORE_SESSION: self.session, ids.STORE_CLIENT: self.client,
                   ids.STORE_PULSE: self.pulse, ids.INTERVAL_TICK: self.n_intervals})
         for button, n in self.clicks.items():

@@ -123,7 +123,9 @@ def apply_patch(value, patch):
         target = value
         for key in path:
             target = target[key]
-        if op["operation"] == "Assign":
+        if op["operation"] == "Assign" and isinstance(target, list) and last == len(target):
+            target.append(copy.deepcopy(op["params"]["value"]))  # as the renderer's assocPath
+        elif op["operation"] == "Assign":
             target[last] = copy.deepcopy(op["params"]["value"])
         elif op["operation"] == "Extend":
             target[last] = target[last] + list(op["params"]["value"])

@@ -32,15 +32,27 @@ from conftest import free_port
 from dash.testing.wait import until
 from flask import request
 from selenium.webdriver.common.keys import Keys
+from test_dash_compare_browser import click_cell, press_centered, set_iterations
+from test_dash_compare_browser import open_tab as open_panel
+from test_data_browser import choose, open_tab, upload
+from test_inside_browser import click_plot_at
 
 from dashboard import callbacks as cb
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.limits import LIMITS
+from dashboard.panels import boundary, compare, inspector, share
+from dashboard.panels import data as data_panel
 from dashboard.sessions import MemoryStore
 from dashboard.validation import LR_VALUES, SPEEDS, ControlError, validate
 from mlpcore import Config, Trainer
 
+# Callbacks of the Compare and Share tabs (issue 9) that answer a refused value with nothing
+# (a refusal in the log), and those that put it in their tab's note
+QUIET = ("compare_current", "compare_heatmap", "compare_cancelled", "share_link",
+         "share_text", "share_r")
+NOTES = {"compare_pins": compare.TEXT_PIN_NOTE, "compare_plan": compare.TEXT_SWEEP_NOTE,
+         "compare_cell": compare.TEXT_SWEEP_NOTE, "share_export": share.TEXT_EXPORT_NOTE}
 ABSURD = [10**9, -1, 1e12, math.nan, math.inf, -math.inf, 1e308, 2**53 + 1, 6.5, -0.0, True,
           None, "", "6", "x" * 5000, [], [6], {}, {"$gt": 0}, "0" * 32]
 
@@ -70,7 +82,7 @@ def refusals(caplog) -> list[str]:
 
 # ------------------------------------------------------------ the builder is the browser
 @pytest.mark.browser
-def test_request_builder_matches_what_chromium_sends(dash_duo):
+def test_request_builder_matches_what_chromium_sends(dash_duo, tmp_path):
     """Every callback the page fires, captured as Chromium posts it, equals what
     callback_body builds from the same values: the forged requests below have the real
     shape, so what they test is the server, not a malformed copy of the protocol."""
@@ -95,6 +107,68 @@ def test_request_builder_matches_what_chromium_sends(dash_duo):
     dash_duo.find_element(f"#{ids.BUTTON_RESET}").click()
     until(lambda: len(seen) >= 8 and "Reset" in dash_duo.find_element(
         f"#{ids.DIV_STATUS}").text, timeout=10)
+    # the data controls and the Data tab (issue 8)
+    choose(dash_duo, ids.DROPDOWN_DATA, "Two moons")
+    until(lambda: "data iris → moons" in dash_duo.find_element(f"#{ids.DIV_STATUS}").text,
+          timeout=10)
+    open_tab(dash_duo, "Data")
+    (tmp_path / "tiny.csv").write_text("a,b,kind\n1,2,x\n2,1,y\n3,3,x\n0,1,y\n")
+    upload(dash_duo, tmp_path / "tiny.csv")
+    until(lambda: dash_duo.find_element(f"#{data_panel.BUTTON_USE}").is_enabled(), timeout=10)
+    dash_duo.find_element(f"#{data_panel.BUTTON_USE}").click()
+    until(lambda: "New run on your CSV tiny.csv" in dash_duo.find_element(
+        f"#{ids.DIV_STATUS}").text, timeout=10)
+    # the Compare and Share tabs (issue 9): pins, a sweep (a background callback) with a
+    # click on a cell and a cancelled one, the link, the exports
+    open_panel(dash_duo, "Compare")
+    dash_duo.find_element(f"#{ids.BUTTON_STEP}").click()
+    until(lambda: dash_duo.find_element(f"#{ids.DIV_STATUS}").get_attribute("data-iteration")
+          != "0", timeout=10)
+    note = f"#{compare.TEXT_PIN_NOTE}"
+    dash_duo.find_element(f"#{compare.BUTTON_PIN}").click()
+    until(lambda: dash_duo.find_element(note).text == "Pinned as pin 1.", timeout=10)
+    dash_duo.find_element('[id=\'{"pin":1,"type":"pin-show"}\']').click()
+    until(lambda: dash_duo.find_element(note).text == "Pin 1 hidden.", timeout=10)
+    sweep_note = f"#{compare.TEXT_SWEEP_NOTE}"
+    dash_duo.find_element(f"#{compare.BUTTON_SWEEP}").click()
+    until(lambda: dash_duo.find_element(sweep_note).text.startswith("Done"), timeout=30)
+    dash_duo.find_element(f"#{compare.RADIO_SWEEP_METRIC} input[value=loss]").click()
+    click_cell(dash_duo, compare.GRAPH_SWEEP, 0.1, 0.1)
+    until(lambda: "are on the sliders" in dash_duo.find_element(sweep_note).text, timeout=10)
+    set_iterations(dash_duo, 20000)
+    press_centered(dash_duo, compare.BUTTON_SWEEP)
+    until(lambda: dash_duo.find_element(f"#{compare.BUTTON_SWEEP_CANCEL}").is_enabled(),
+          timeout=10)
+    press_centered(dash_duo, compare.BUTTON_SWEEP_CANCEL)
+    until(lambda: dash_duo.find_element(sweep_note).text.startswith("Cancelled"), timeout=10)
+    open_panel(dash_duo, "Share")
+    until(lambda: dash_duo.find_element(f"#{share.TEXT_EXPORT_R}").text, timeout=10)
+    dash_duo.find_element(f"#{share.BUTTON_EXPORT_MODEL}").click()
+    until(lambda: "Downloaded" in dash_duo.find_element(f"#{share.TEXT_EXPORT_NOTE}").text,
+          timeout=10)
+    # the issue-7 panels (each live callback fires while its tab is open): the gradient
+    # check, a click on a confusion-matrix cell, a click on a training point of the boundary
+    open_tab(dash_duo, "Inside the math")
+    dash_duo.find_element(f"#{inspector.BUTTON_GRADCHECK}").click()
+    until(lambda: dash_duo.find_elements(".gradcheck-table"), timeout=15)
+    cell = dash_duo.driver.execute_script(
+        "var gd = document.querySelector('#confusion-graph .js-plotly-plot');"
+        "return [gd.data[0].x[0], gd.data[0].y[0]];")
+    click_plot_at(dash_duo, ids.GRAPH_CONFUSION, *cell)
+    until(lambda: any(b["output"].startswith("..inspect-row-input.value@") for b in seen),
+          timeout=10)
+    open_tab(dash_duo, "Decision boundary")
+    point = f"#{boundary.GRAPH_BOUNDARY} .js-plotly-plot"
+    until(lambda: dash_duo.driver.execute_script(
+        f"var gd = document.querySelector('{point}'); return !!(gd && gd.data && gd.data[1]);"),
+        timeout=10)
+    click_plot_at(dash_duo, boundary.GRAPH_BOUNDARY, *dash_duo.driver.execute_script(
+        f"var gd = document.querySelector('{point}'); return [gd.data[1].x[0], gd.data[1].y[0]];"))
+    until(lambda: any(b["inputs"][0]["id"] == boundary.GRAPH_BOUNDARY for b in seen),
+          timeout=10)
+    dash_duo.driver.execute_script("window.scrollTo(0, 0)")  # the pick scrolled the page
+    open_tab(dash_duo, "Training health")
+    until(lambda: any(b["inputs"][0]["id"] == "health-live-store" for b in seen), timeout=10)
     assert dash_duo.get_logs() == []
 
     specs = callback_specs(app)
@@ -105,9 +179,16 @@ def test_request_builder_matches_what_chromium_sends(dash_duo):
         fired.add(name)
         values = {d["id"]: d["value"] for d in body["inputs"] + body.get("state", [])
                   if "value" in d}
+        values.update({f"{d['id']}.{d['property']}": d["value"]
+                       for d in body["inputs"] + body.get("state", []) if "value" in d})
+        _key, spec = specs[name]  # pattern-matching entries: the list, by the pattern's id
+        values.update({dep["id"]: entry for dep, entry in zip(
+            spec["inputs"] + spec["state"], body["inputs"] + body.get("state", []),
+            strict=True) if isinstance(entry, list)})
         assert callback_body(specs, name, values, body["changedPropIds"]) == body
-    assert fired == set(specs) == {"advance", "toggle", "restart", "show_values",
-                                   "show_curves"}
+    assert fired == set(specs)
+    assert {"advance", "toggle", "restart", "show_values", "show_curves", "show_data",
+            "data_preview", "data_use", "data_current"} <= fired
 
 
 # --------------------------------------------------------------------- forged values
@@ -128,6 +209,9 @@ def test_forged_values_get_a_plain_answer_and_leave_runs_alone(server, caplog):
     assert before[0] == 40
 
     counts = {"payloads": 0, "refused": 0, "accepted": 0}
+    # a background callback's request starts a job elsewhere (its body is checked there:
+    # test_dash_compare.py); the answer here is only the job's handle
+    specs = {name: spec for name, spec in specs.items() if not spec[1].get("background")}
     for name, (_key, spec) in sorted(specs.items()):
         first = spec["inputs"][0]
         changed = [f"{first['id']}.{first['property']}"]
@@ -135,18 +219,26 @@ def test_forged_values_get_a_plain_answer_and_leave_runs_alone(server, caplog):
             for value in [*ABSURD, "<missing>"]:
                 values = victim.values()
                 values[dep["id"]] = None if value == "<missing>" else value
+                if dep["id"].startswith("{"):  # a pattern: one matching component's entry
+                    entry = {"id": {k: 1 if v == ["ALL"] else v
+                                    for k, v in json.loads(dep["id"]).items()},
+                             "property": dep["property"], "value": values[dep["id"]]}
+                    values[dep["id"]] = [entry]
                 key, refused = VALIDATED.get(dep["id"]), False
                 if key is not None:
                     try:
                         validate({key: values[dep["id"]]})
                     except ControlError:
                         refused = True
-                if not refused and name in ("toggle", "restart"):
+                if not refused and name in ("toggle", "restart", "share_link"):
                     values[ids.STORE_SESSION] = uuid.uuid4().hex  # these would change a run
                 body = callback_body(specs, name, values, changed)
                 if value == "<missing>":
                     for item in body["inputs"] + body.get("state", []):
-                        if item["id"] == dep["id"]:
+                        if isinstance(item, list):  # a pattern's entries (the forged one)
+                            if item is values[dep["id"]]:
+                                item[0].pop("value", None)
+                        elif item["id"] == dep["id"]:
                             del item["value"]
                 n_logged = len(refusals(caplog))
                 r = requests.post(url + CALLBACK_URL, data=json.dumps(body, allow_nan=True),
@@ -160,10 +252,17 @@ def test_forged_values_get_a_plain_answer_and_leave_runs_alone(server, caplog):
                 if not refused:
                     continue
                 response = r.json()["response"] if r.status_code == 200 else {}
-                if name == "show_curves":
+                if name in ("show_curves", "data_current", *QUIET):  # no update at all
                     assert r.status_code == 204, where
-                elif name == "show_values":
-                    assert "?" in [v["children"] for v in response.values()], where
+                elif name in NOTES:  # the tab says why, next to what was asked for
+                    assert list(response) == [NOTES[name]], where
+                    assert "Not " in json.dumps(response), where
+                elif name in ("show_values", "show_data"):
+                    assert "?" in [v.get("children") for v in response.values()], where
+                elif name == "data_preview":  # the Data tab says why, next to the upload
+                    assert list(response) == [data_panel.DIV_MESSAGE, data_panel.DIV_PREVIEW,
+                                              data_panel.BUTTON_USE], where
+                    assert "was not accepted" in json.dumps(response), where
                 else:
                     assert list(response) == [ids.DIV_STATUS], where  # nothing else moves
                     assert "Not applied" in json.dumps(response), where

@@ -21,9 +21,9 @@ from dash.exceptions import PreventUpdate
 from .. import ids
 from ..sessions import SessionBusy, StoreUnavailable
 from ..validation import ControlError, validate
-from . import guide
+from . import boundary, compare, data, guide, health, inspector, share
 
-PANELS = (guide,)
+PANELS = (guide, data, compare, inspector, boundary, health, share)
 
 
 def live_inputs() -> list:
