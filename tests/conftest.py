@@ -40,6 +40,18 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing answered on 127.0.0.1:{port} within {timeout} s")
 
 
+def until(condition, timeout: float, poll: float = 0.1, msg="condition not met in time"):
+    """dash.testing's wait.until, with `msg` evaluated when it times out (a callable gives
+    the page's state at that moment, which dash's own `until` would print as a function)."""
+    from dash.testing.errors import TestingTimeoutError
+    from dash.testing.wait import until as dash_until
+
+    try:
+        return dash_until(condition, timeout=timeout, poll=poll)
+    except TestingTimeoutError:
+        raise TestingTimeoutError(msg() if callable(msg) else msg) from None
+
+
 def pytest_setup_options():
     """Chromium options for dash_duo (the plugin adds --headless and --no-sandbox itself)."""
     from selenium.webdriver.chrome.options import Options

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import psutil
 import pytest
-from conftest import free_port
-from dash.testing.wait import until
+from conftest import free_port, until
 from selenium.webdriver.common.keys import Keys
 from test_dash_browser import graph, press, slider_keys, status, text_is, wait_state
 

@@ -4,8 +4,7 @@ classroom mode hides controls, the address follows the controls, bad values are 
 from __future__ import annotations
 
 import pytest
-from conftest import free_port
-from dash.testing.wait import until
+from conftest import free_port, until
 from selenium.webdriver.common.keys import Keys
 from test_dash_browser import (
     assert_curves_match,

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import free_port
-from dash.testing.wait import until
+from conftest import free_port, until
 from test_dash_browser import graph
 from test_dash_compare_browser import choose, open_tab, press, progress, set_iterations, text
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import free_port
-from dash.testing.wait import until
+from conftest import free_port, until
 from flask import request
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys

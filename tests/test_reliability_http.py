@@ -28,8 +28,7 @@ from _reliability import (
     check_concurrent_ticks,
     fire_at_once,
 )
-from conftest import free_port
-from dash.testing.wait import until
+from conftest import free_port, until
 from flask import request
 from selenium.webdriver.common.keys import Keys
 from test_dash_compare_browser import click_cell, press_centered, set_iterations
