@@ -14,7 +14,6 @@ from mlpcore import DATASETS, TRAIN_FRACTION
 
 from . import ids
 from .figures import curves_figure
-from .panels import panel_tabs
 from .validation import (
     ACTIVATION_NAMES,
     CSV,
@@ -281,6 +280,8 @@ def _graph(id_: str, figure: dict, cls: str) -> html.Div:
 
 
 def layout() -> html.Div:
+    from .panels import panel_tabs  # the panels import this module (error_children, ...)
+
     placeholder = {"data": [], "layout": {"uirevision": "mlplab"}}
     return html.Div(className="lab", children=[
         html.Header(className="lab-header", children=[

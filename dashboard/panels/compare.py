@@ -30,6 +30,7 @@ from mlpcore.sweep import dataset_to_spec, sweep_tasks
 from .. import ids, panels  # panels: attributes used at call time (it imports us)
 from ..background import run_here, run_on_celery, sweep_manager, uses_celery
 from ..figures import sweep_figure
+from ..guards import refused
 from ..limits import LIMITS
 from ..patches import pins_patch
 from ..pins import format_number, make_pin, pins_to_json, run_row, saved_pins, settings_words
@@ -91,13 +92,6 @@ class NoRun(LookupError):
 
 def _no_run():
     raise NoRun
-
-
-def _refused(where: str, message: str, session=None) -> None:
-    """guards.refused (imported here: guards imports the layout, which imports the panels)."""
-    from ..guards import refused
-
-    refused(where, message, session)
 
 
 # ------------------------------------------------------------------------------ layout
@@ -317,7 +311,7 @@ def run_sweep(plan_raw, set_progress, runner) -> tuple:
                             [REG_VALUES[p] for p in plan["regs"]], plan["iterations"],
                             plan["data"])
     except ValueError as exc:  # ControlError, or the core's sentence (work, data)
-        _refused("sweep", str(exc))
+        refused("sweep", str(exc))
         return no_update, f"Not run: {exc}"
     record = new_record(plan)
     cols, total = len(plan["lrs"]), len(tasks)
@@ -385,7 +379,7 @@ def guarded(fn, where: str, n_outputs: int, note_index: int):
         except NoRun:
             message = "Nothing to pin yet: train the run first."
         except ControlError as exc:
-            _refused(where, str(exc))
+            refused(where, str(exc))
             message = str(exc)
         except StoreUnavailable as exc:
             message = str(exc)
@@ -410,7 +404,7 @@ def register(app, store) -> None:
         try:
             return current_row(store, client_record, sid, open_tab)
         except ControlError as exc:
-            _refused("runs table", str(exc), sid)
+            refused("runs table", str(exc), sid)
             raise PreventUpdate from None
         except StoreUnavailable:
             raise PreventUpdate from None  # the status line says so
@@ -475,7 +469,7 @@ def register(app, store) -> None:
         try:
             return show_sweep(live, final, metric)
         except ControlError as exc:
-            _refused("sweep heatmap", str(exc))
+            refused("sweep heatmap", str(exc))
             raise PreventUpdate from None
 
     @app.callback(
@@ -489,7 +483,7 @@ def register(app, store) -> None:
         try:
             return cancelled_note(plan_raw, live)
         except ControlError as exc:
-            _refused("sweep cancel", str(exc))
+            refused("sweep cancel", str(exc))
             raise PreventUpdate from None
 
     load = guarded(load_cell, "sweep cell", 3, 2)

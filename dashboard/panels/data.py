@@ -31,6 +31,8 @@ from mlpcore import DATASETS, DataError
 
 from .. import ids
 from ..datasource import csv_spec, data_meta, load_spec, new_trainer, parse_upload
+from ..guards import refused
+from ..layout import data_options, error_children
 from ..limits import LIMITS
 from ..sessions import SessionBusy, StoreUnavailable
 from ..validation import CSV, ControlError, validate
@@ -186,18 +188,6 @@ def current_children(dataset, data: dict | None) -> list:
     ]
 
 
-def _status_error(message: str):
-    from ..layout import error_children  # the layout imports the panels: at call time
-
-    return error_children(message)
-
-
-def _refused(where: str, message: str, session=None) -> None:
-    from ..guards import refused
-
-    refused(where, message, session)
-
-
 # ---------------------------------------------------------------------------- callbacks
 def data_preview(trigger: str | None, contents, filename, label) -> tuple:
     """(message, preview, label options, label value, Use disabled) for the uploaded file.
@@ -205,7 +195,7 @@ def data_preview(trigger: str | None, contents, filename, label) -> tuple:
     try:
         s = validate({"upload": contents, "filename": filename, "label": label})
     except ControlError as exc:
-        _refused("upload", str(exc))
+        refused("upload", str(exc))
         name = filename if isinstance(filename, str) and len(filename) < 256 else None
         return rejected(name, str(exc)), [], no_update, no_update, True
     if s.upload is None:
@@ -225,8 +215,6 @@ def data_preview(trigger: str | None, contents, filename, label) -> tuple:
 def data_use(store, session, contents, filename, label, controls: dict, lr, reg) -> tuple:
     """Start a new run on the uploaded CSV. Returns (pulse, dropdown options, dropdown value,
     status, message); the status says why when nothing changed."""
-    from ..layout import data_options  # the layout imports the panels: at call time
-
     keep = (no_update, no_update, no_update)
     try:
         s = validate({"session": session, "upload": contents, "filename": filename,
@@ -238,14 +226,14 @@ def data_use(store, session, contents, filename, label, controls: dict, lr, reg)
         settings = replace(s, data=CSV)
         trainer = new_trainer(settings, store, s.session, spec=load_spec(spec), parsed=d)
     except DataError as exc:  # the preview said so already; a forged request did not ask it
-        _refused("Use this data", str(exc), session)
-        return (*keep, _status_error(rejected(filename, str(exc))), no_update)
+        refused("Use this data", str(exc), session)
+        return (*keep, error_children(rejected(filename, str(exc))), no_update)
     except ControlError as exc:
-        _refused("Use this data", str(exc), session)
-        return (*keep, _status_error(str(exc)), no_update)
+        refused("Use this data", str(exc), session)
+        return (*keep, error_children(str(exc)), no_update)
     except ValueError as exc:  # Config's own checks
-        _refused("Use this data", str(exc), session)
-        return (*keep, _status_error(f"These settings cannot be used: {exc}"), no_update)
+        refused("Use this data", str(exc), session)
+        return (*keep, error_children(f"These settings cannot be used: {exc}"), no_update)
     note = (f"New run on your CSV {s.filename}: {_plural(len(d.y), 'row')}, "
             f"{_plural(len(d.feature_names), 'feature')}, {_plural(len(d.class_names), 'class')}"
             f". Press Train.")
@@ -255,9 +243,9 @@ def data_use(store, session, contents, filename, label, controls: dict, lr, reg)
             sess.meta["data"] = data_meta(settings, trainer)
             store.put_data(s.session, spec)
     except SessionBusy:
-        return (*keep, _status_error(BUSY), no_update)
+        return (*keep, error_children(BUSY), no_update)
     except StoreUnavailable as exc:
-        return (*keep, _status_error(str(exc)), no_update)
+        return (*keep, error_children(str(exc)), no_update)
     from ..callbacks import pulse
 
     return (pulse(), data_options(s.filename), CSV, no_update,
@@ -272,7 +260,7 @@ def data_current(store, run, session) -> tuple:
     try:
         validate({"session": session})
     except ControlError as exc:
-        _refused("data tab", str(exc), session)
+        refused("data tab", str(exc), session)
         raise PreventUpdate from None
     if not isinstance(run, str) or not run:
         raise PreventUpdate  # nothing to describe (or not a run id: nothing to look at)
@@ -281,7 +269,7 @@ def data_current(store, run, session) -> tuple:
             # the session's current run (the page may be an update behind: GATE asks again)
             return current_children(s.trainer.dataset, s.meta.get("data")), s.meta["run"]
     except (ControlError, StoreUnavailable) as exc:
-        _refused("data tab", str(exc), session)
+        refused("data tab", str(exc), session)
         raise PreventUpdate from None
 
 

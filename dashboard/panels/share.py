@@ -31,6 +31,7 @@ from mlpcore.rscript import r_script, r_script_problems
 from mlpcore.urlstate import HIDEABLE, UrlBounds, query_to_settings, settings_to_query
 
 from .. import ids, panels  # panels: attributes used at call time (it imports us)
+from ..guards import refused
 from ..limits import LIMITS
 from ..sessions import SessionBusy, StoreUnavailable
 from ..validation import (
@@ -120,13 +121,6 @@ class LinkResult(NamedTuple):
     classroom: object
     pulse: object
     note: object
-
-
-def _refused(where: str, message: str, session=None) -> None:
-    """guards.refused (imported here: guards imports the layout, which imports the panels)."""
-    from ..guards import refused
-
-    refused(where, message, session)
 
 
 # ------------------------------------------------------------------------------ layout
@@ -385,7 +379,7 @@ def register(app, store) -> None:
             r = sync_link(store, trigger, session, search, hide_class,
                           dict(zip((k for k, _c in keys), values, strict=True)))
         except ControlError as exc:
-            _refused("link", str(exc), session)
+            refused("link", str(exc), session)
             raise PreventUpdate from None
         except (SessionBusy, StoreUnavailable) as exc:  # nothing was changed
             busy = "this tab's run is busy" if isinstance(exc, SessionBusy) else exc
@@ -404,7 +398,7 @@ def register(app, store) -> None:
         try:
             return link_text(tab, search, href)
         except ControlError as exc:
-            _refused("link text", str(exc))
+            refused("link text", str(exc))
             raise PreventUpdate from None
 
     @app.callback(
@@ -423,7 +417,7 @@ def register(app, store) -> None:
         try:
             return export_file(store, which, session)
         except ControlError as exc:
-            _refused("export", str(exc), session)
+            refused("export", str(exc), session)
             return no_update, f"Not exported: {exc}"
         except StoreUnavailable as exc:
             return no_update, f"Not exported: {exc}"
@@ -445,7 +439,7 @@ def register(app, store) -> None:
         try:
             return r_state(store, client_record, open_tab, sid, shown_run)
         except ControlError as exc:
-            _refused("R script check", str(exc), sid)
+            refused("R script check", str(exc), sid)
             raise PreventUpdate from None
         except StoreUnavailable:
             raise PreventUpdate from None

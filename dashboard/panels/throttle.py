@@ -21,6 +21,8 @@ import time
 from dash import Input, Output, Patch, State, clientside_callback, no_update
 
 from .. import ids
+from ..guards import refused
+from ..layout import error_children
 
 THROTTLE_SECONDS = 0.3  # by default a running run's panel is redrawn at most ~3 times a second
 
@@ -66,10 +68,6 @@ def to_patch(ops) -> Patch:
 def refusal(n_outputs: int, status_at: int, message: str, session, where: str) -> tuple:
     """A refused value: nothing changes but the status line, which says why (as the tick's
     refusals do), and one log line."""
-    # guards and layout import the panels (layout.panel_tabs): import them at call time
-    from ..guards import refused
-    from ..layout import error_children
-
     refused(where, message, session)
     out = [no_update] * n_outputs
     out[status_at] = error_children(message)
@@ -78,8 +76,6 @@ def refusal(n_outputs: int, status_at: int, message: str, session, where: str) -
 
 def store_down(n_outputs: int, status_at: int, message: str) -> tuple:
     """The store (Redis) cannot be read: the status says so (the store logged it)."""
-    from ..layout import error_children
-
     out = [no_update] * n_outputs
     out[status_at] = error_children(message)
     return tuple(out)
