@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from dash.exceptions import PreventUpdate
 
+from dashboard import ids
 from dashboard.panels import PANELS, read_run, showing
 from dashboard.sessions import MemoryStore, RedisStore, SessionBusy
 from mlpcore import Config, Trainer
@@ -75,3 +76,40 @@ def test_every_panel_has_the_interface():
     for panel in PANELS:
         assert panel.LABEL and callable(panel.layout) and callable(panel.register)
         assert panel.layout() is not None
+
+
+def _tick_callbacks(app) -> list[dict]:
+    """The app's callbacks that the page's run record (written on every tick) triggers."""
+    client = app.server.test_client()
+    client.get("/")
+    deps = client.get("/_dash-dependencies").get_json()
+    return [d for d in deps if any(i["id"] == ids.STORE_CLIENT for i in d["inputs"])]
+
+
+def test_one_browser_side_gate_feeds_every_live_panel():
+    """A tick triggers one clientside callback, however many panels follow the run (each
+    further callback is another pass of Dash's renderer on every update), and a second app
+    in the same process does not register it twice."""
+    from dashboard.app import create_app
+
+    create_app(MemoryStore())
+    for app in (create_app(MemoryStore()), create_app(MemoryStore())):
+        gated = _tick_callbacks(app)
+        assert len(gated) == 1, [d["output"] for d in gated]
+        assert gated[0].get("clientside_function"), "the gate runs in the browser"
+        stores = {p.GATE.store for p in PANELS if hasattr(p, "GATE")}
+        assert len(stores) >= 6
+        assert set(gated[0]["output"].strip(".").split("...")) == {f"{s}.data" for s in stores}
+
+
+def test_gate_js_passes_each_panel_its_own_shown_state():
+    from dash import State
+
+    from dashboard.panels.throttle import Gate, forward, gate_js
+
+    js = gate_js([forward("a", "sa"), Gate("sb", "function (r, t, s) { return s; }",
+                                            State("x", "data")),
+                  Gate("sc", "function (r, t, s) { return s; }", State("y", "data"))])
+    assert js.startswith("function (record, tab, ...shown)")
+    assert "(record, tab)," in js and "(record, tab, shown[0])" in js
+    assert "(record, tab, shown[1])" in js and 'tab === "a"' in js

@@ -520,7 +520,7 @@ def test_the_data_tab_describes_the_current_run(store):
 
 def test_the_gate_asks_only_for_an_open_tab_and_a_new_run():
     """GATE is the browser's side of data_current (a clientside callback): its conditions."""
-    assert 'tab !== "data"' in panel.GATE and "run === shown" in panel.GATE
+    assert 'tab !== "data"' in panel.GATE.js and "run === shown" in panel.GATE.js
 
 
 def test_the_stored_spec_is_mlpcores_csv_kind():

@@ -5,6 +5,9 @@ A panel module has
     LABEL: str                the tab's words
     layout() -> component     what the tab shows
     register(app, store)      its callbacks
+    GATE: throttle.Gate       (optional) what the page's run record writes into the panel's
+                              own store, decided in the browser: register_panels joins all
+                              the gates into one clientside callback
 Panels read the run, never train it: a panel callback takes `live_inputs()` (the page's record
 of the run, which every tick updates; which tab is showing; this tab's session id), returns
 early with `showing(tab, PANEL_TAB)` when its tab is hidden, and reads the session with
@@ -22,6 +25,7 @@ from .. import ids
 from ..sessions import SessionBusy, StoreUnavailable
 from ..validation import ControlError, validate
 from . import boundary, compare, data, guide, health, inspector, share
+from .throttle import register_gates
 
 PANELS = (guide, data, compare, inspector, boundary, health, share)
 
@@ -65,6 +69,7 @@ def panel_tabs() -> dcc.Tabs:
 def register_panels(app, store) -> None:
     for panel in PANELS:
         panel.register(app, store)
+    register_gates(app, [p.GATE for p in PANELS if hasattr(p, "GATE")])
 
 
 __all__ = ["PANELS", "ControlError", "StoreUnavailable", "live_inputs", "panel_tabs",

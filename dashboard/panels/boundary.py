@@ -21,7 +21,7 @@ from ..figures_inside import boundary_figure, boundary_updates, default_features
 from ..sessions import StoreUnavailable
 from ..validation import ControlError, validate
 from . import inspector
-from .throttle import is_running, live_gate, plan, record, refusal, store_down, to_patch
+from .throttle import forward, is_running, live_gate, plan, record, refusal, store_down, to_patch
 
 TAB = "boundary"
 LABEL = "Decision boundary"
@@ -32,6 +32,7 @@ DROPDOWN_X = "boundary-x-dropdown"
 DROPDOWN_Y = "boundary-y-dropdown"
 STORE_SHOWN = "boundary-shown-store"
 STORE_LIVE = "boundary-live-store"  # the run record, while this tab is open (live_gate)
+GATE = forward(TAB, STORE_LIVE)  # panels.register_panels joins the gates
 LIVE_EVERY = 0.4  # seconds between live updates while a run trains
 
 
@@ -146,7 +147,7 @@ def register(app, store) -> None:
         Output(DROPDOWN_Y, "value"),
         Output(STORE_SHOWN, "data"),
         Output(ids.DIV_STATUS, "children", allow_duplicate=True),
-        *live_gate(TAB, STORE_LIVE),
+        *live_gate(STORE_LIVE),
         Input(DROPDOWN_X, "value"),
         Input(DROPDOWN_Y, "value"),
         Input(inspector.INPUT_ROW, "value"),

@@ -45,6 +45,7 @@ from ..validation import (
     check_sweep_size,
     validate,
 )
+from .throttle import Gate
 
 TAB = "compare"
 LABEL = "Compare"
@@ -71,12 +72,12 @@ STORE_SWEEP = "sweep-store"  # the finished sweep's record
 STORE_COMPARE_RUN = "compare-run-store"  # written by GATE: the page's run record, tab open
 # live_inputs() -> STORE_COMPARE_RUN in the browser, only while this tab is open: a hidden
 # Compare tab sends the server nothing on a tick (the current run's row follows the ticks)
-GATE = """
+GATE = Gate(STORE_COMPARE_RUN, """
 function (client, tab) {
     if (tab !== "TAB" || !client) { return window.dash_clientside.no_update; }
     return client;
 }
-""".replace("TAB", TAB)
+""".replace("TAB", TAB))
 
 DEFAULT_LRS = (0.001, 0.01, 0.1, 1.0)
 DEFAULT_REGS = (0.0, 0.001, 0.01)
@@ -394,9 +395,7 @@ def guarded(fn, where: str, n_outputs: int, note_index: int):
 def register(app, store) -> None:
     manager = sweep_manager()
     runner = run_on_celery_with(manager.handle) if uses_celery(manager) else run_here
-    client, tab, session = panels.live_inputs()
-
-    app.clientside_callback(GATE, Output(STORE_COMPARE_RUN, "data"), client, tab)
+    _client, tab, session = panels.live_inputs()
 
     @app.callback(Output(TBODY_CURRENT, "children"), Input(STORE_COMPARE_RUN, "data"),
                   State(ids.TABS_PANELS, "value"), session, prevent_initial_call=True)

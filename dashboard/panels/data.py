@@ -36,6 +36,7 @@ from ..layout import data_options, error_children
 from ..limits import LIMITS
 from ..sessions import SessionBusy, StoreUnavailable
 from ..validation import CSV, ControlError, validate
+from .throttle import Gate
 
 TAB = "data"
 LABEL = "Data"
@@ -63,7 +64,7 @@ function (contents) {
 """.replace("CAP", str(MAX_CHARS_SENT))
 # live_inputs() (the page's run record, the open tab) + the run described -> STORE_RUN, only
 # when the tab is open and the record names another run
-GATE = """
+GATE = Gate(STORE_RUN, """
 function (client, tab, shown) {
     var run = client && client.run;
     if (tab !== "TAB" || typeof run !== "string" || run === shown) {
@@ -71,7 +72,7 @@ function (client, tab, shown) {
     }
     return run;
 }
-""".replace("TAB", TAB)
+""".replace("TAB", TAB), State(STORE_SHOWN, "data"))
 BUSY = "Not applied: this run is busy with another update; press Use this data again."
 
 
@@ -315,9 +316,7 @@ def register(app, store) -> None:
         return data_use(store, session, contents, filename, label,
                         dict(zip(CONTROL_KEYS, values, strict=True)), lr, reg)
 
-    client, tab, session = live_inputs()
-    app.clientside_callback(GATE, Output(STORE_RUN, "data"), client, tab,
-                            State(STORE_SHOWN, "data"))
+    _client, _tab, session = live_inputs()
 
     @app.callback(
         Output(DIV_CURRENT, "children"),

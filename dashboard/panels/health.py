@@ -28,7 +28,7 @@ from ..figures_inside import (
 from ..markup_inside import divergence_block, hints_block
 from ..sessions import StoreUnavailable
 from ..validation import ControlError, validate
-from .throttle import is_running, live_gate, plan, record, refusal, store_down, to_patch
+from .throttle import forward, is_running, live_gate, plan, record, refusal, store_down, to_patch
 
 TAB = "health"
 LABEL = "Training health"
@@ -39,6 +39,7 @@ DIV_HINTS = "health-hints"
 DIV_DIVERGED = "health-diverged"
 STORE_SHOWN = "health-shown-store"
 STORE_LIVE = "health-live-store"  # the run record, while this tab is open (live_gate)
+GATE = forward(TAB, STORE_LIVE)  # panels.register_panels joins the gates
 LIVE_EVERY = 1.0  # seconds between live updates while a run trains (two Plotly redraws each)
 
 
@@ -121,7 +122,7 @@ def register(app, store) -> None:
         Output(DIV_DIVERGED, "children"),
         Output(STORE_SHOWN, "data"),
         Output(ids.DIV_STATUS, "children", allow_duplicate=True),
-        *live_gate(TAB, STORE_LIVE),
+        *live_gate(STORE_LIVE),
         State(STORE_SHOWN, "data"),
         prevent_initial_call=True,
     )

@@ -46,7 +46,7 @@ from ..markup_inside import (
 )
 from ..sessions import StoreUnavailable
 from ..validation import ControlError, validate
-from .throttle import is_running, live_gate, plan, record, refusal, store_down
+from .throttle import forward, is_running, live_gate, plan, record, refusal, store_down
 
 TAB = "inside"
 LABEL = "Inside the math"
@@ -65,6 +65,7 @@ STORE_PICK = "inspect-pick-store"  # how the sample was picked (a click elsewher
 STORE_SHOWN = "inspect-shown-store"  # what the cards show (throttle.plan)
 STORE_TABLES = "inspect-tables-store"  # the cards' numbers (markup_inside.inspector_tables)
 STORE_LIVE = "inspect-live-store"  # the run record, while this tab is open (live_gate)
+GATE = forward(TAB, STORE_LIVE)  # panels.register_panels joins the gates
 STORE_SCROLL = "inspect-scroll-store"  # output of the scroll-into-view script (unused)
 STORE_FILL = "inspect-fill-store"  # the table script's output (unused); holds TAB for it
 LIVE_EVERY = 1.0  # seconds between live updates while a run trains (numbers change fast)
@@ -258,7 +259,7 @@ def register(app, store) -> None:
         Output(INPUT_ROW, "max"),
         Output(TEXT_ROWS, "children"),
         Output(ids.DIV_STATUS, "children", allow_duplicate=True),
-        *live_gate(TAB, STORE_LIVE),
+        *live_gate(STORE_LIVE),
         Input(INPUT_ROW, "value"),
         Input(RADIO_MODE, "value"),
         Input(BUTTON_PREV, "n_clicks"),

@@ -46,6 +46,7 @@ from ..validation import (
     data_settings,
     validate,
 )
+from .throttle import Gate
 
 TAB = "share"
 LABEL = "Share"
@@ -63,7 +64,7 @@ STORE_EXPORT_RUN = "export-run-store"  # the run whose R problems the tab shows
 STORE_SHARE_RUN = "share-run-store"  # written by GATE: the run to check, tab open
 # live_inputs() and the run checked -> STORE_SHARE_RUN in the browser, only while this tab is
 # open and the page shows another run: the R check runs once per run, never per tick
-GATE = """
+GATE = Gate(STORE_SHARE_RUN, """
 function (client, tab, shown) {
     var run = client && client.run;
     if (tab !== "TAB" || typeof run !== "string" || run === shown) {
@@ -71,7 +72,7 @@ function (client, tab, shown) {
     }
     return client;
 }
-""".replace("TAB", TAB)
+""".replace("TAB", TAB), State(STORE_EXPORT_RUN, "data"))
 
 BOUNDS = UrlBounds(max_hidden=LIMITS.max_hidden_units, max_layers=LIMITS.max_hidden_layers,
                    max_iterations=LIMITS.max_iterations, display_range=DISPLAY_RANGE,
@@ -422,9 +423,7 @@ def register(app, store) -> None:
         except StoreUnavailable as exc:
             return no_update, f"Not exported: {exc}"
 
-    client, tab, session = panels.live_inputs()
-    app.clientside_callback(GATE, Output(STORE_SHARE_RUN, "data"), client, tab,
-                            State(STORE_EXPORT_RUN, "data"))
+    _client, tab, session = panels.live_inputs()
 
     @app.callback(
         Output(BUTTON_EXPORT_R, "disabled"),

@@ -11,14 +11,19 @@ A run that stops always gets its last picture: its stopping tick finds it not ru
 `live_gate` is the panels' live_inputs() with the hidden case decided in the browser: a
 hidden panel that answers 204 still costs a request per tick, and three of them took ~15%
 off the default tab's updates per second (bench/browser.py); gated, they cost nothing.
+A panel declares its gate as `GATE = Gate(store, js, shown)` (`forward(tab, store)` for the
+usual one), and panels.register_panels joins them all into ONE browser-side callback: six
+separate gates, each a callback of Dash's renderer on every tick, cost the default tab ~10%
+of its updates per second.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from typing import NamedTuple
 
-from dash import Input, Output, Patch, State, clientside_callback, no_update
+from dash import Input, Output, Patch, State, no_update
 
 from .. import ids
 from ..guards import refused
@@ -81,7 +86,17 @@ def store_down(n_outputs: int, status_at: int, message: str) -> tuple:
     return tuple(out)
 
 
-_GATE_JS = """
+class Gate(NamedTuple):
+    """A panel's part of the browser-side gate: on every change of the page's run record (and
+    of the open tab), `js` — function (record, tab[, shown]) — returns what to write into the
+    panel's dcc.Store `store`, or window.dash_clientside.no_update; `shown`, a State, is
+    passed as its third argument."""
+    store: str
+    js: str
+    shown: State | None = None
+
+
+_FORWARD_JS = """
 function (record, tab) {
     // the page's run record, forwarded only while this panel's tab is open
     return tab === TAB ? record : window.dash_clientside.no_update;
@@ -89,13 +104,34 @@ function (record, tab) {
 """
 
 
-def live_gate(tab: str, store_id: str) -> list:
-    """The panel's live inputs: [Input(its gate store: the page's run record, updated by a
-    browser-side callback only while `tab` is open), Input(the open tab), State(session)].
+def forward(tab: str, store: str) -> Gate:
+    """The usual gate: the page's run record into `store` while `tab` is open."""
+    return Gate(store, _FORWARD_JS.replace("TAB", json.dumps(tab)))
+
+
+def gate_js(gates) -> str:
+    """One clientside function for all `gates`: its outputs in their order."""
+    calls, states = [], 0
+    for gate in gates:
+        args = "record, tab" if gate.shown is None else f"record, tab, shown[{states}]"
+        states += gate.shown is not None
+        calls.append(f"({gate.js.strip()})({args})")
+    return "function (record, tab, ...shown) {\n    return [\n        " \
+        + ",\n        ".join(calls) + "\n    ];\n}"
+
+
+def register_gates(app, gates) -> None:
+    """The gates as one browser-side callback (one pass of Dash's renderer per tick)."""
+    app.clientside_callback(
+        gate_js(gates), [Output(g.store, "data") for g in gates],
+        Input(ids.STORE_CLIENT, "data"), Input(ids.TABS_PANELS, "value"),
+        [g.shown for g in gates if g.shown is not None], prevent_initial_call=True)
+
+
+def live_gate(store_id: str) -> list:
+    """The live inputs of a panel whose GATE writes `store_id`: [Input(that store: the
+    page's run record, only while the tab is open), Input(the open tab), State(session)].
     The panel's layout holds dcc.Store(id=store_id, data={}); the server still checks the
     tab (showing) and validates the record (it can be forged like any value)."""
-    clientside_callback(_GATE_JS.replace("TAB", json.dumps(tab)),
-                        Output(store_id, "data"), Input(ids.STORE_CLIENT, "data"),
-                        Input(ids.TABS_PANELS, "value"), prevent_initial_call=True)
     return [Input(store_id, "data"), Input(ids.TABS_PANELS, "value"),
             State(ids.STORE_SESSION, "data")]
