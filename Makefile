@@ -17,6 +17,7 @@ help:
 	@echo "make test   - install everything and run the whole suite (browser tests included)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
+	@echo "make screenshot - retake docs/screenshot.png in headless Chromium"
 
 # --- virtualenv and Python packages ------------------------------------------------------
 $(PY):
@@ -77,7 +78,7 @@ bench: $(VENV)/.dev-installed system-deps
 	done
 
 screenshot: $(VENV)/.dev-installed system-deps
-	$(PY) -m pytest --headless tests/test_screenshot.py
+	$(PY) docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
