@@ -177,7 +177,7 @@ def confusion_figure(cm, class_names: Sequence[str]) -> dict:
     }
     layout = {
         **_BASE_LAYOUT,
-        "title": {"text": "Confusion matrix (test set)"},
+        "title": {"text": "Confusion (test set)", "x": 0.01, "xanchor": "left"},
         "xaxis": {"title": {"text": "predicted"}, "type": "category", "side": "bottom",
                   "automargin": True},
         "yaxis": {"title": {"text": "true"}, "type": "category", "autorange": "reversed",
@@ -232,7 +232,7 @@ def weights_figure(params: Mapping, feature_names: Sequence[str],
     width = (1.0 - gap * (count - 1)) / count
     data, layout = [], {
         **_BASE_LAYOUT,
-        "title": {"text": "Weights (last row of each map: the bias)"},
+        "title": {"text": "Weights (bias: last row)", "x": 0.01, "xanchor": "left"},
         "margin": {"l": 100, "r": 30, "t": 48, "b": 60},
     }
     for i, z in enumerate(matrices):

@@ -273,9 +273,18 @@ def error_children(message: str) -> list:
 
 
 # -------------------------------------------------------------------------------- page
+# Every graph's toolbar: save, zoom, pan, reset; the rest only crowded the figures' titles
+GRAPH_CONFIG = {
+    "displaylogo": False, "responsive": True,
+    "modeBarButtonsToRemove": ["zoomIn2d", "zoomOut2d", "autoScale2d", "lasso2d", "select2d",
+                               "toggleSpikelines", "hoverClosestCartesian",
+                               "hoverCompareCartesian", "sendDataToCloud"],
+}
+
+
 def _graph(id_: str, figure: dict, cls: str) -> html.Div:
     return html.Div(dcc.Graph(id=id_, figure=figure, className="graph",
-                              config={"displaylogo": False, "responsive": True}),
+                              config=GRAPH_CONFIG),
                     className=f"panel {cls}")
 
 

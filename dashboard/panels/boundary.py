@@ -18,6 +18,7 @@ from mlpcore import boundary_grid
 
 from .. import ids, panels  # panels: its helpers at call time (it imports us first)
 from ..figures_inside import boundary_figure, boundary_updates, default_features, ring_updates
+from ..layout import GRAPH_CONFIG
 from ..sessions import StoreUnavailable
 from ..validation import ControlError, validate
 from . import inspector
@@ -65,7 +66,7 @@ def layout():
         ]),
         html.Div(dcc.Graph(id=GRAPH_BOUNDARY, className="graph",
                            figure={"data": [], "layout": {"uirevision": "boundary"}},
-                           config={"displaylogo": False, "responsive": True}),
+                           config=GRAPH_CONFIG),
                  className="boundary-plot"),
         dcc.Store(id=STORE_SHOWN, data={}, storage_type="memory"),  # {}: nothing yet
         dcc.Store(id=STORE_LIVE, data={}, storage_type="memory"),

@@ -31,6 +31,7 @@ from .. import ids, panels  # panels: attributes used at call time (it imports u
 from ..background import run_here, run_on_celery, sweep_manager, uses_celery
 from ..figures import sweep_figure
 from ..guards import refused
+from ..layout import GRAPH_CONFIG
 from ..limits import LIMITS
 from ..patches import pins_patch
 from ..pins import format_number, make_pin, pins_to_json, run_row, saved_pins, settings_words
@@ -160,7 +161,7 @@ def layout():
                                     {"label": "loss", "value": "loss"}]),
             dcc.Graph(id=GRAPH_SWEEP, className="sweep-graph",
                       figure=sweep_figure(None, "test_accuracy", LR_VALUES, REG_VALUES),
-                      config={"displaylogo": False, "responsive": True}),
+                      config=GRAPH_CONFIG),
             # data {} ("none yet"), not None: a memory Store mounted with None (this tab's
             # content mounts when the tab is first opened) sets its data to undefined, which
             # would fire the callbacks that take it

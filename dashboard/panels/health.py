@@ -25,6 +25,7 @@ from ..figures_inside import (
     loss_split_figure,
     loss_split_updates,
 )
+from ..layout import GRAPH_CONFIG
 from ..markup_inside import divergence_block, hints_block
 from ..sessions import StoreUnavailable
 from ..validation import ControlError, validate
@@ -64,10 +65,10 @@ def layout():
                  className="health-hints"),
         html.Div(className="health-graphs", children=[
             html.Div(dcc.Graph(id=GRAPH_LOSS_SPLIT, figure=empty, className="graph",
-                               config={"displaylogo": False, "responsive": True}),
+                               config=GRAPH_CONFIG),
                      className="health-plot"),
             html.Div(dcc.Graph(id=GRAPH_BARS, figure=empty, className="graph",
-                               config={"displaylogo": False, "responsive": True}),
+                               config=GRAPH_CONFIG),
                      className="health-plot"),
         ]),
         dcc.Store(id=STORE_SHOWN, data={}, storage_type="memory"),  # {}: nothing yet
