@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from .activations import ACTIVATIONS
 from .config import Config
 from .csvdata import check_size, csv_dataset
 from .data import DataError
+from .export import json_safe
 from .rformat import r_cat, r_table
 from .rrandom import SAMPLE_KINDS
 from .toydata import DATASETS, make_dataset
@@ -140,21 +138,6 @@ def _dataset(args, config: Config):
     return csv_dataset(data, args.label, name=path.name, **common)
 
 
-def _clean(x):
-    """JSON-safe: arrays to lists, non-finite floats to null."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _clean(x.tolist())
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def run(argv=None, out=sys.stdout, err=sys.stderr) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -200,7 +183,7 @@ def run(argv=None, out=sys.stdout, err=sys.stderr) -> int:
             {"center": d.feature_center, "scale": d.feature_scale},
             "accuracy": acc,
         }
-        out.write(json.dumps(_clean(doc), allow_nan=False) + "\n")
+        out.write(json.dumps(json_safe(doc), allow_nan=False) + "\n")
         return 0
     for s, loss, a in zip(h.step, h.loss, h.test_acc, strict=True):
         out.write(r_cat(s, loss, a) + "\n")

@@ -39,14 +39,15 @@ _DATA = ("name", "feature_names", "class_names", "center", "scale", "train_indic
          "test_indices")
 
 
-def _clean(x):
-    """JSON-safe copy: arrays to lists, non-finite floats to None."""
+def json_safe(x):
+    """JSON-safe copy: arrays to lists, numpy scalars to Python, non-finite floats to None
+    (null), keys to strings. Used by the exports and by the CLI's --json."""
     if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
+        return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _clean(x.tolist())
+        return json_safe(x.tolist())
     if isinstance(x, (float, np.floating)):
         return float(x) if math.isfinite(x) else None
     if isinstance(x, np.integer):
@@ -65,7 +66,7 @@ def model_to_dict(trainer) -> dict:
         "confusion": trainer.confusion("test").tolist(),  # rows = true class
         "last_history": None if not len(h) else {k: v[-1] for k, v in h.since(len(h) - 1).items()},
     }
-    return _clean({
+    return json_safe({
         "format": FORMAT, "format_version": FORMAT_VERSION, "config": trainer.config.to_dict(),
         "data": {"name": d.name, "feature_names": d.feature_names, "class_names": d.class_names,
                  "center": d.feature_center, "scale": d.feature_scale,
