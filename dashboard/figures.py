@@ -121,13 +121,14 @@ def pin_traces(pins: Sequence[Mapping], slots: int) -> list[dict]:
             traces.extend([empty, dict(empty)])
             continue
         pin = pins[k]
+        label = plain(pin["label"])  # it can carry an uploaded file's name
         common = {"type": "scatter", "mode": "lines", "x": list(pin["steps"]),
                   "legendgroup": f"pin{pin['n']}", "opacity": PIN_OPACITY,
                   "visible": bool(pin["visible"])}
-        traces.append({**common, "name": pin["label"], "y": list(pin["loss_curve"]),
+        traces.append({**common, "name": label, "y": list(pin["loss_curve"]),
                        "line": {"color": LOSS_COLOR, "width": 2, "dash": "dash"},
                        "showlegend": True})
-        traces.append({**common, "name": f"{pin['label']} · accuracy",
+        traces.append({**common, "name": f"{label} · accuracy",
                        "y": list(pin["acc_curve"]),
                        "line": {"color": ACCURACY_COLOR, "width": 2, "dash": "dash"},
                        "showlegend": False})
@@ -142,6 +143,12 @@ def confusion_values(cm) -> list[list[int]]:
 LABEL_CHARS = 24  # category labels (class, feature names) are cut to this many characters
 
 
+def plain(text) -> str:
+    """`text` as Plotly shows it literally: Plotly reads some HTML tags in names, labels and
+    titles, and what users upload (a CSV's header, its file name) is data, not markup."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def axis_labels(names: Sequence, limit: int = LABEL_CHARS) -> list[str]:
     """Names as category labels: at most `limit` characters, HTML-escaped (Plotly reads tags
     in labels: a CSV's header is data, not markup) and distinct (a category axis merges
@@ -151,7 +158,7 @@ def axis_labels(names: Sequence, limit: int = LABEL_CHARS) -> list[str]:
         text = str(name)
         if len(text) > limit:
             text = text[:limit - 1] + "…"
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = plain(text)
         while text in seen:
             text = f"{text} ({i + 1})"
         seen.add(text)

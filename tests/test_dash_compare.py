@@ -98,6 +98,22 @@ def test_pin_slots_follow_the_live_traces_and_the_patch_assigns_every_slot():
         assert patched["data"][:4] == plain["data"]  # the live traces are never touched
 
 
+def test_a_pins_label_is_shown_as_text_not_markup():
+    """A pin of a run on an uploaded CSV names the file: Plotly must show it literally."""
+    from mlpcore.csvdata import csv_dataset
+
+    rows = "".join(f"{i % 7},{(i * 3) % 5},{'a' if i % 2 else 'b'}\n" for i in range(40))
+    data = csv_dataset("f1,f2,kind\n" + rows, name="<b>big</b>&.csv", split="fraction",
+                       train_fraction=0.5)
+    trainer = Trainer(Config.document(), data)
+    trainer.step(100)
+    pin = make_pin(trainer, "paused", 1)
+    assert "<b>big" in pin["label"]  # the pin keeps the words; the figure escapes them
+    loss, acc = pin_traces([pin], 1)
+    for name in (loss["name"], acc["name"]):
+        assert "<" not in name and ">" not in name and "&lt;b&gt;big&lt;/b&gt;&amp;" in name
+
+
 def test_pin_show_hide_remove_and_the_cap():
     store = MemoryStore()
     sid, _client = _session(store)

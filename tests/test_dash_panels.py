@@ -113,3 +113,22 @@ def test_gate_js_passes_each_panel_its_own_shown_state():
     assert js.startswith("function (record, tab, ...shown)")
     assert "(record, tab)," in js and "(record, tab, shown[0])" in js
     assert "(record, tab, shown[1])" in js and 'tab === "a"' in js
+
+
+def test_every_app_gets_its_own_callbacks_once():
+    """Callbacks registered on the global list (dash.clientside_callback) go to whichever
+    app serves first, and twice to it when two apps are made: every app must get each of
+    its callbacks exactly once."""
+    from dashboard.app import create_app
+
+    outputs = []
+    apps = [create_app(MemoryStore()), create_app(MemoryStore())]  # both made, then served
+    for app in apps:
+        client = app.server.test_client()
+        client.get("/")
+        deps = client.get("/_dash-dependencies").get_json()
+        names = [d["output"] for d in deps]
+        assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+        outputs.append(sorted(names))
+    assert outputs[0] == outputs[1]
+    assert any("inspect-fill-store" in n for n in outputs[0])  # the inspector's clientside

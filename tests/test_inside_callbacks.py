@@ -363,3 +363,26 @@ def test_the_panels_read_a_run_kept_in_redis(redis_server):
     assert len(h.loss["data"][0]["x"]) == 10
     block, _status = inspector.check_gradients(store, SID)
     assert "At iteration 500" in dumps(block)
+
+
+def test_a_confusion_cell_of_csv_classes_with_markup_and_long_names_is_found():
+    """The click carries the matrix's own labels (escaped, cut to 24 characters), not the
+    raw class names: those must still find the class."""
+    from dashboard.figures import axis_labels, confusion_figure
+    from mlpcore.csvdata import csv_dataset
+
+    long = "a class name well over twenty-four characters"
+    rows = "".join(f"{i % 7},{(i * 3) % 5},{'x & <y>' if i % 2 else long}\n" for i in range(40))
+    data = csv_dataset("f1,f2,kind\n" + rows, split="fraction", train_fraction=0.5)
+    store = MemoryStore()
+    with store.session(SID, lambda: Trainer(Config.document(), data)) as s:
+        s.trainer.step(10)
+        t = s.trainer
+    labels = confusion_figure(t.confusion("test"), data.class_names)["data"][0]["x"]
+    assert labels == axis_labels(data.class_names) and "x &amp; &lt;y&gt;" in labels
+    pred = t.predict(data.X_train)
+    k = int(data.y_train[0])
+    j = int(pred[0])
+    click = {"points": [{"x": labels[j], "y": labels[k]}]}
+    row, tab, pick, _status = inspector.pick_from_confusion(store, click, SID, 1)
+    assert tab == inspector.TAB and pick["true"] == k and pick["pred"] == j and pick["found"]

@@ -24,7 +24,6 @@ from dash import (
     Input,
     Output,
     State,
-    clientside_callback,
     ctx,
     dcc,
     html,
@@ -35,7 +34,7 @@ from dash.exceptions import PreventUpdate
 from mlpcore import anatomy, gradient_report
 
 from .. import ids, panels  # panels: its helpers at call time (it imports us first)
-from ..figures import unit_names
+from ..figures import axis_labels, unit_names
 from ..markup_inside import (
     View,
     gradcheck_block,
@@ -213,7 +212,7 @@ def pick_from_confusion(store, click, session, row) -> tuple:
     try:
         with panels.read_run(store, settings.session) as s:
             d = s.trainer.dataset
-            names = list(d.class_names)
+            names = axis_labels(d.class_names)  # the click carries the matrix's own labels
             if true_name not in names or pred_name not in names:
                 raise PreventUpdate  # a click on a matrix of an earlier run
             k, j = names.index(true_name), names.index(pred_name)
@@ -296,11 +295,11 @@ def register(app, store) -> None:
 
     # the cards' numbers, written from the compact tables (assets/inside.js): on every
     # update, and when the tab opens again (its cards are mounted afresh, empty)
-    clientside_callback(ClientsideFunction("inside", "tables"),
-                        Output(STORE_FILL, "data"),
-                        Input(STORE_TABLES, "data"),
-                        Input(ids.TABS_PANELS, "value"),
-                        State(STORE_FILL, "data"),
-                        prevent_initial_call=True)
-    clientside_callback(_SCROLL_JS, Output(STORE_SCROLL, "data"), Input(STORE_PICK, "data"),
-                        prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("inside", "tables"),
+                            Output(STORE_FILL, "data"),
+                            Input(STORE_TABLES, "data"),
+                            Input(ids.TABS_PANELS, "value"),
+                            State(STORE_FILL, "data"),
+                            prevent_initial_call=True)
+    app.clientside_callback(_SCROLL_JS, Output(STORE_SCROLL, "data"),
+                            Input(STORE_PICK, "data"), prevent_initial_call=True)
