@@ -8,10 +8,14 @@ A panel module has
     GATE: throttle.Gate       (optional) what the page's run record writes into the panel's
                               own store, decided in the browser: register_panels joins all
                               the gates into one clientside callback
-Panels read the run, never train it: a panel callback takes `live_inputs()` (the page's record
-of the run, which every tick updates; which tab is showing; this tab's session id), returns
-early with `showing(tab, PANEL_TAB)` when its tab is hidden, and reads the session with
-`read_run(store, session)`. Only the tick (callbacks.advance) writes the run.
+Panels read the run, never train it. A panel that follows the run declares a GATE
+(throttle.Gate: what the page's run record, updated on every tick, writes into the panel's
+own store, decided in the browser: nothing while the tab is hidden); register_panels joins
+every GATE into one clientside callback. The panel's callback takes
+`throttle.live_gate(store)` (its store, the open tab, this tab's session id), returns early
+with `showing(tab, PANEL_TAB)` when its tab is not the open one, and reads the session with
+`read_run(store, session)`. Never take Input(ids.STORE_CLIENT) directly: that callback would
+ask the server on every tick, hidden or not. Only the tick (callbacks.advance) writes the run.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from dash import Input, State, dcc
 from dash.exceptions import PreventUpdate
 
 from .. import ids
-from ..sessions import SessionBusy, StoreUnavailable
-from ..validation import ControlError, validate
+from ..sessions import SessionBusy
+from ..validation import validate
 from . import boundary, compare, data, guide, health, inspector, share
 from .throttle import register_gates
 
@@ -31,7 +35,9 @@ PANELS = (guide, data, compare, inspector, boundary, health, share)
 
 
 def live_inputs() -> list:
-    """Input: the page's run record and the open tab; State: the session id."""
+    """[Input(the page's run record), Input(the open tab), State(the session id)]: the
+    components a GATE reads; a panel's callback takes the last two (the record reaches it
+    through its GATE's store, see the module's docstring)."""
     return [Input(ids.STORE_CLIENT, "data"), Input(ids.TABS_PANELS, "value"),
             State(ids.STORE_SESSION, "data")]
 
@@ -72,5 +78,5 @@ def register_panels(app, store) -> None:
     register_gates(app, [p.GATE for p in PANELS if hasattr(p, "GATE")])
 
 
-__all__ = ["PANELS", "ControlError", "StoreUnavailable", "live_inputs", "panel_tabs",
+__all__ = ["PANELS", "live_inputs", "panel_tabs",
            "read_run", "register_panels", "showing"]
