@@ -68,7 +68,6 @@ from .validation import (
 )
 
 TIME_BOX = 0.04  # seconds of training per update at "as fast as possible"
-MAX_CHUNK = 5000  # iterations per Trainer.step call when time-boxed
 HEATMAP_EVERY = 2  # while running, the heatmaps are redrawn on every 2nd update (heatmaps_due)
 
 # Controls whose change starts a new run: (settings key, component id, words for the note).
@@ -156,6 +155,28 @@ def fresh_session(settings: Settings, store):
     return create, made
 
 
+def lazy_session(raw: dict, controls: dict, store):
+    """(create, made) as fresh_session's, for a callback that checked only its own values
+    (`raw`): the run and data controls are checked only when the session must be made anew.
+    A control the user is still editing (an emptied Seed box) must not stop a run that
+    exists; a session that cannot be made from them raises ControlError (nothing stored)."""
+    made = {}
+
+    def create() -> Trainer:
+        try:
+            settings = validate({**raw, **controls})
+            run_config(settings)
+        except ControlError:
+            raise
+        except ValueError as exc:  # Config's own checks
+            raise ControlError(f"These settings cannot be used: {exc}") from None
+        make, info = fresh_session(settings, store)
+        trainer = make()
+        made.update(info)
+        return trainer
+    return create, made
+
+
 def _record_fresh(s, made: dict, note: str = "") -> None:
     """A session the store just made: its data record and what the page should be told."""
     s.meta["data"] = made.get("data")
@@ -194,22 +215,11 @@ def status_view(trainer: Trainer, meta: dict) -> tuple[list, str, int]:
 
 def run_for(trainer: Trainer, speed: int, budget: float = TIME_BOX) -> int:
     """Advance `speed` iterations, or (speed 0) as many as fit in `budget` seconds.
-    Returns the number of iterations run. A fixed speed stops early, too, once the update
-    has trained for LIMITS.tick_seconds (see step_within)."""
+    Returns the number of iterations run. Either way an update trains for at most
+    LIMITS.tick_seconds (see step_within)."""
     if speed > 0:
         return step_within(trainer, speed)
-    total, chunk = 0, 10
-    deadline = time.perf_counter() + budget
-    while not trainer.done:
-        start = time.perf_counter()
-        ran = trainer.step(chunk)
-        total += ran
-        now = time.perf_counter()
-        if ran == 0 or now >= deadline:
-            break
-        per_iteration = (now - start) / ran
-        chunk = max(1, min(MAX_CHUNK, int(0.9 * (deadline - now) / per_iteration)))
-    return total
+    return step_within(trainer, trainer.config.maxit, min(budget, LIMITS.tick_seconds))
 
 
 def step_within(trainer: Trainer, n: int, seconds: float | None = None,
@@ -272,16 +282,15 @@ def advance(store, trigger: str | None, session, client, speed, lr, reg, control
             curves=None, budget: float = TIME_BOX) -> TickResult:
     """The tick. `trigger`: "tick" (Interval), "step" (Step button), "pulse" (another
     callback changed the session) or None (page load). `controls`: raw RUN_CONTROLS values
-    by key (used only to create a session that does not exist)."""
+    and DATA_CONTROLS values by key (checked and used only to create a session that does not
+    exist)."""
+    raw = {"session": session, "client": client, "speed": speed, "lr": lr, "reg": reg,
+           "curves": curves}
     try:
-        settings = validate({"session": session, "client": client, "speed": speed, "lr": lr,
-                             "reg": reg, "curves": curves, **controls})
-        run_config(settings)
+        settings = validate(raw)
     except ControlError as exc:
         return _error(str(exc), session)
-    except ValueError as exc:  # Config's own checks
-        return _error(f"These settings cannot be used: {exc}", session)
-    create, made = fresh_session(settings, store)
+    create, made = lazy_session(raw, controls, store)
     try:
         with store.session(settings.session, create) as s:
             if s.is_new:
@@ -291,7 +300,10 @@ def advance(store, trigger: str | None, session, client, speed, lr, reg, control
     except ControlError as exc:  # a fresh run the limits refuse: nothing was stored
         return _error(str(exc), session)
     except SessionBusy:
-        raise PreventUpdate from None  # the next tick retries; the page record is unchanged
+        if trigger == "tick":
+            raise PreventUpdate from None  # the next tick retries; the page record is unchanged
+        # a click's pulse found the run busy: tick on, so the page learns the run's state
+        return _error(BUSY, where=None)._replace(max_intervals=-1)
     except SessionTooLarge as exc:  # not saved; stop ticking until Reset
         return _error(str(exc), session, "a run over the size limit")._replace(
             max_intervals=0, train_label="Train")
@@ -375,25 +387,28 @@ def _advance_session(s, trigger, settings: Settings, budget: float, pins=list) -
 def toggle_train(store, session, controls: dict, lr, reg) -> tuple:
     """Train/Pause: flip the session's paused flag (a finished run stays finished).
     Returns (pulse, status): the pulse makes `advance` render the new state at once.
-    The controls are used only to create a session that does not exist."""
+    The controls are used only to create a session that does not exist, but checked always:
+    pressing Train with a control that cannot be used says so."""
+    raw = {"session": session, "lr": lr, "reg": reg}
     try:
-        settings = validate({"session": session, "lr": lr, "reg": reg, **controls})
+        settings = validate({**raw, **controls})
         run_config(settings)
     except ValueError as exc:
         refused("Train/Pause", str(exc), session)
         return no_update, error_children(str(exc))
-    create, made = fresh_session(settings, store)
+    create, made = lazy_session(raw, controls, store)
     try:
         with store.session(settings.session, create) as s:
-            if s.is_new:
-                _record_fresh(s, made)
+            if s.is_new:  # the note says why (an expired run, a CSV that went with it)
+                _record_fresh(s, made, _fresh_run_note(settings))
             if s.trainer.done:
                 s.meta["paused"] = True
                 s.meta["note"] = ("This run has finished. Press Reset, or change a setting, "
                                   "to start a new one.")
             else:
                 s.meta["paused"] = not s.meta["paused"]
-                s.meta["note"] = ""  # the last note is history now
+                if not s.is_new:
+                    s.meta["note"] = ""  # the last note is history now
     except ControlError as exc:
         refused("Train/Pause", str(exc), session)
         return no_update, error_children(str(exc))

@@ -348,9 +348,21 @@ def test_busy_session_sends_no_update(store):
     try:
         with pytest.raises(PreventUpdate):
             page.advance("tick")
+        # a click's pulse that finds the run busy says so and keeps the page ticking, so
+        # the next tick shows the run's true state (no tick would come otherwise)
+        r = page.advance("pulse", drop=True)
+        assert "busy" in text_of(r.status) and r.max_intervals == -1
     finally:
         release.set()
         t.join(5)
+
+
+def test_a_tick_makes_no_run_from_controls_that_cannot_be_used(store):
+    page = Page(store, hidden=0)
+    r = page.advance(None, drop=True)
+    assert "Not applied" in text_of(r.status) and "Hidden units" in text_of(r.status)
+    with store.view(page.session) as s:
+        assert s is None  # nothing was stored
 
 
 def test_two_sessions_on_one_store_do_not_mix(store):
@@ -401,8 +413,16 @@ def test_forged_inputs_give_an_error_and_leave_the_run_alone(store, key, value):
     else:
         page.values[key] = value
     r = page.advance("tick", drop=True)
-    assert "Not applied" in text_of(r.status)
-    assert [x for x in r if x is not no_update] == [r.status]
+    if key in cb.CONTROL_KEYS:
+        # the tick uses the run controls only to make a run that does not exist: it goes on
+        # (as when the user empties the Seed box while the run trains), and nothing is logged
+        assert "Not applied" not in text_of(r.status) and r.state == "running"
+        assert r.iteration > before[0]
+        before_trainer, before_meta = page.trainer()  # Train/Pause and Reset refuse it: no change
+        before = (before_trainer.iteration, before_meta)
+    else:
+        assert "Not applied" in text_of(r.status)
+        assert [x for x in r if x is not no_update] == [r.status]
     if key in ("session", "client", "speed", "curves"):
         return  # toggle and restart do not take these
     pulse, status = cb.toggle_train(store, page.session, page.run_controls(),

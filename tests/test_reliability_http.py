@@ -191,6 +191,9 @@ def test_request_builder_matches_what_chromium_sends(dash_duo, tmp_path):
 
 
 # --------------------------------------------------------------------- forged values
+RUN_AND_DATA_IDS = {cid for _key, cid, _words in cb.RUN_CONTROLS + cb.DATA_CONTROLS}
+
+
 def test_forged_values_get_a_plain_answer_and_leave_runs_alone(server, caplog):
     """Every value slot of every callback, each forged in turn with 20 absurd values (and
     once left out): refused ones answer 200 with the reason in the status line (or "?" in a
@@ -224,6 +227,8 @@ def test_forged_values_get_a_plain_answer_and_leave_runs_alone(server, caplog):
                              "property": dep["property"], "value": values[dep["id"]]}
                     values[dep["id"]] = [entry]
                 key, refused = VALIDATED.get(dep["id"]), False
+                if name == "advance" and dep["id"] in RUN_AND_DATA_IDS:
+                    key = None  # the tick reads these only to make a run that does not exist
                 if key is not None:
                     try:
                         validate({key: values[dep["id"]]})
