@@ -31,6 +31,7 @@ import uuid
 from dash import ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import ids
@@ -107,6 +108,25 @@ def on_callback_error(err: Exception):
 
 
 # --------------------------------------------------------------------------- requests
+MAX_INT_DIGITS = 21  # a browser writes integers of at most 21 digits (1e21 and up: "1e+21")
+
+
+def _json_int(text: str) -> int:
+    """JSON integers as a browser can write them: a longer one (which float() could not
+    even convert) makes the body malformed, so Flask answers 400 before any callback."""
+    if len(text) > MAX_INT_DIGITS + (text[0] == "-"):
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+class BrowserJSON(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies with _json_int."""
+
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_int", _json_int)
+        return super().loads(s, **kwargs)
+
+
 def _refuse_request(status: int, why: str):
     LOG.warning("refused a callback request from %s: %d %s",
                 clean(request.remote_addr, 60), status, clean(why))
@@ -139,4 +159,5 @@ def install(app) -> None:
     setup_logging()
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = LIMITS.max_request_bytes
+    server.json = BrowserJSON(server)  # integers longer than a browser writes: 400
     server.before_request(lambda: check_request(app))

@@ -31,10 +31,22 @@ def _whole(name: str, v, lo: int, hi: int, what: str) -> int:
     return int(v)
 
 
+def real_value(v) -> float:
+    """`v` as a float when it is a real number (not a bool); NaN when it is not a number, and
+    ±inf for an integer too large for a float (float() would raise OverflowError): the
+    callers' range checks then refuse it with their own ValueError."""
+    if not isinstance(v, (int, float, np.integer, np.floating)) or \
+            isinstance(v, (bool, np.bool_)):
+        return math.nan
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def _real(name: str, v, lo: float, hi: float, what: str, lo_open: bool = False) -> float:
-    ok = isinstance(v, (int, float, np.integer, np.floating)) and \
-        not isinstance(v, (bool, np.bool_))
-    x = float(v) if ok else math.nan
+    x = real_value(v)
+    ok = not math.isnan(x)
     if not ok or not math.isfinite(x) or x > hi or x < lo or (lo_open and x == lo):
         bound = f"greater than {lo:g}" if lo_open else f"at least {lo:g}"
         raise ValueError(f"{what} must be a finite number {bound} and at most {hi:g}, got {v!r}")

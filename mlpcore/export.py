@@ -139,7 +139,10 @@ def _matrix(v, shape: tuple[int, int], what: str, finite_msg: str) -> np.ndarray
         raise ValueError(finite_msg)
     if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in flat):
         raise ValueError(f"{what} must hold only numbers")
-    a = np.array(flat, dtype=np.float64).reshape(rows, cols)
+    try:
+        a = np.array(flat, dtype=np.float64).reshape(rows, cols)
+    except OverflowError:  # an integer too large for a float
+        raise ValueError(finite_msg) from None
     if not np.isfinite(a).all():
         raise ValueError(finite_msg)
     return a

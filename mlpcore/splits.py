@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .config import real_value
 from .data import DataError, Dataset
 from .rrandom import SAMPLE_KINDS, RRandom
 
@@ -56,9 +57,7 @@ def _check(split: str, train_fraction, sample_kind: str) -> float | None:
         return None
     if train_fraction is None:
         return TRAIN_FRACTION["default"]
-    ok = isinstance(train_fraction, (int, float, np.integer, np.floating)) and \
-        not isinstance(train_fraction, (bool, np.bool_))
-    f = float(train_fraction) if ok else math.nan
+    f = real_value(train_fraction)
     if not 0.0 < f < 1.0:  # also catches NaN
         raise DataError(f"the train fraction must be a number greater than 0 and less than 1, "
                         f"got {train_fraction!r}")

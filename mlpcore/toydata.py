@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import real_value
 from .data import DataError, Dataset, load_iris
 from .rrandom import RRandom
 from .splits import check_seed, split_dataset
@@ -179,11 +180,9 @@ _WORDS = {"n_points": "points", "n_classes": "classes", "noise": "noise"}
 
 
 def _value(p: Param, v):
-    ok = isinstance(v, (int, float, np.integer, np.floating)) and \
-        not isinstance(v, (bool, np.bool_))
-    if p.integer:
-        ok = ok and float(v).is_integer()
-    if not ok or not p.min <= float(v) <= p.max:  # also rejects NaN
+    x = real_value(v)  # NaN for a non-number, ±inf for a huge integer
+    ok = not p.integer or x.is_integer()
+    if not ok or not p.min <= x <= p.max:  # also rejects NaN and ±inf
         kind = "a whole number" if p.integer else "a number"
         raise DataError(f"{p.label.lower()} must be {kind} from {p.min:g} to {p.max:g}, "
                         f"got {v!r}")

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from mlpcore import Config, Trainer
 from mlpcore.config import MAX_LR
+from mlpcore.toydata import make_dataset
 from mlpcore.trainer import STATUSES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -346,3 +347,32 @@ def test_the_scan_would_catch_them(tmp_path):
     for offence in ("imports {'pickle'}", "imports {'marshal'}", "calls eval()",
                     "calls exec()", "allow_pickle", "np.load without", ".read_pickle"):
         assert offence in text, offence
+
+
+HUGE = 10**400  # a JSON integer float() cannot convert (OverflowError)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Config(lr=HUGE), lambda: Config(reg=-HUGE), lambda: Config(abstol=HUGE),
+    lambda: make_dataset("spiral", n_points=HUGE), lambda: make_dataset("circles", noise=HUGE),
+], ids=["lr", "reg", "abstol", "points", "noise"])
+def test_integers_too_large_for_a_float_are_a_value_error(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_a_model_file_with_a_huge_integer_is_a_value_error():
+    from mlpcore.export import model_from_json, model_to_json
+
+    t = Trainer(Config.document().replace(maxit=10))
+    t.step(10)
+    doc = json.loads(model_to_json(t))
+    for key in ("config", "params"):
+        forged = json.loads(json.dumps(doc))
+        if key == "config":
+            forged["config"]["lr"] = HUGE
+        else:
+            name = next(iter(forged["params"]))
+            forged["params"][name][0][0] = HUGE
+        with pytest.raises(ValueError):
+            model_from_json(json.dumps(forged))

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dashboard import callbacks as cb
+from dashboard import ids
 from dashboard.app import create_app
 from dashboard.limits import LIMITS, LimitError, Limits, limits_table
 from dashboard.sessions import MemoryStore
@@ -347,3 +348,19 @@ def test_forged_envelopes_get_400_or_a_normal_answer_never_500(name, mutations):
     event(f"HTTP {r.status_code}")
     assert r.status_code in (200, 204, 400), (r.status_code, r.get_data(as_text=True)[:300])
     assert b"Traceback" not in r.get_data()
+
+
+def test_an_integer_longer_than_a_browser_writes_makes_the_request_malformed():
+    """JavaScript writes 1e21 and up as "1e+21": an integer literal of more digits (which
+    float() could not even convert) comes from no page, and gets 400 before any callback;
+    21 digits still reach the callback, whose validation answers."""
+    body = json.loads(json.dumps(CAPTURED_TICK))
+    client = APP.server.test_client()
+    for digits, status in ((400, {400}), (22, {400}), (21, {200, 204})):
+        for item in body["state"]:
+            if item["id"] == ids.SLIDER_HIDDEN:
+                item["value"] = "HUGE"
+        text = json.dumps(body).replace('"HUGE"', "9" * digits)
+        r = client.post("/_dash-update-component", data=text, content_type="application/json")
+        assert r.status_code in status, (digits, r.status_code)
+        assert b"Traceback" not in r.get_data()
