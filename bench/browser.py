@@ -303,7 +303,8 @@ def main(argv=None) -> int:
             url = start_dashboard(procs, free_port())
             server = "python -m dashboard (one process, sessions in memory)"
         else:
-            url = start_dashboard(procs, free_port(), start_redis(procs), workers=2)
+            redis_url = start_redis(procs)  # first: its port is taken before ours is chosen
+            url = start_dashboard(procs, free_port(), redis_url, workers=2)
             server = "gunicorn -w 2 dashboard.app:server, sessions in redis-server"
         driver = chromium()
         try:

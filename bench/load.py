@@ -295,7 +295,7 @@ def run_level(base: str, sessions: int, seconds: float, think: float, server_pid
         "lost_steps": lost, "doubled_steps": doubled,
         "sessions_with_wrong_points": bad_points,
         "unchecked_sessions": unchecked,
-        "goal_met": (ticks / seconds >= GOAL_TICKS and p95 <= GOAL_P95_MS and errors == 0
+        "goal_met": (ticks / window >= GOAL_TICKS and p95 <= GOAL_P95_MS and errors == 0
                      and lost == doubled == bad_points == unchecked == 0),
         "notes": notes[:5],
     }

@@ -25,7 +25,7 @@ from .activations import ACTIVATIONS
 from .config import Config
 from .csvdata import check_size, csv_dataset
 from .data import DataError
-from .export import json_safe
+from .plain import to_plain
 from .rformat import r_cat, r_table
 from .rrandom import SAMPLE_KINDS
 from .toydata import DATASETS, make_dataset
@@ -183,7 +183,7 @@ def run(argv=None, out=sys.stdout, err=sys.stderr) -> int:
             {"center": d.feature_center, "scale": d.feature_scale},
             "accuracy": acc,
         }
-        out.write(json.dumps(json_safe(doc), allow_nan=False) + "\n")
+        out.write(json.dumps(to_plain(doc), allow_nan=False) + "\n")
         return 0
     for s, loss, a in zip(h.step, h.loss, h.test_acc, strict=True):
         out.write(r_cat(s, loss, a) + "\n")

@@ -27,6 +27,7 @@ from .config import Config
 from .network import layer_sizes
 from .network import predict as _predict
 from .network import predict_proba as _predict_proba
+from .plain import to_plain
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_MODEL_BYTES", "CSV_COLUMNS", "ExportedModel",
            "model_to_dict", "model_to_json", "model_from_json", "load_model", "history_to_csv"]
@@ -37,22 +38,6 @@ MAX_MODEL_BYTES = 32 * 1024 * 1024  # checked before parsing; the lab's largest 
 _TOP = ("format", "format_version", "config", "data", "params", "metrics")
 _DATA = ("name", "feature_names", "class_names", "center", "scale", "train_indices",
          "test_indices")
-
-
-def json_safe(x):
-    """JSON-safe copy: arrays to lists, numpy scalars to Python, non-finite floats to None
-    (null), keys to strings. Used by the exports and by the CLI's --json."""
-    if isinstance(x, dict):
-        return {str(k): json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [json_safe(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return json_safe(x.tolist())
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
 
 
 def model_to_dict(trainer) -> dict:
@@ -66,7 +51,7 @@ def model_to_dict(trainer) -> dict:
         "confusion": trainer.confusion("test").tolist(),  # rows = true class
         "last_history": None if not len(h) else {k: v[-1] for k, v in h.since(len(h) - 1).items()},
     }
-    return json_safe({
+    return to_plain({
         "format": FORMAT, "format_version": FORMAT_VERSION, "config": trainer.config.to_dict(),
         "data": {"name": d.name, "feature_names": d.feature_names, "class_names": d.class_names,
                  "center": d.feature_center, "scale": d.feature_scale,

@@ -166,8 +166,9 @@ class SweepResult:
         """The cell with the highest test accuracy (ties: lowest loss), diverged cells out."""
         ok = [c for row in self.cells for c in row if c is not None and
               c["status"] != "diverged" and c["test_accuracy"] is not None]
-        return max(ok, key=lambda c: (c["test_accuracy"], -(c["loss"] or math.inf)),
-                   default=None)
+        def rank(c):  # a loss of exactly 0 is the best loss, not a missing one
+            return c["test_accuracy"], -(math.inf if c["loss"] is None else c["loss"])
+        return max(ok, key=rank, default=None)
 
     def to_dict(self) -> dict:
         return {"config": dict(self.config), "lrs": list(self.lrs), "regs": list(self.regs),

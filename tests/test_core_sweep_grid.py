@@ -153,3 +153,14 @@ def test_from_cells_refuses_foreign_cells(iris_sweep):
     assert partial.cells[1][2] == iris_sweep.cells[1][2]
     with pytest.raises(ValueError, match="cell field"):
         partial.grid("nope")
+
+
+def test_best_prefers_a_loss_of_zero_to_any_other_on_equal_accuracy():
+    from mlpcore.sweep import SweepResult
+
+    def cell(loss):
+        return {"test_accuracy": 1.0, "loss": loss, "status": "abstol"}
+
+    r = SweepResult(config=Config.document().to_dict(), lrs=[0.1, 1.0], regs=[0.0],
+                    iterations=100, cells=[[cell(0.01), cell(0.0)]])
+    assert r.best()["loss"] == 0.0
