@@ -9,7 +9,6 @@ Other data: ``make_dataset("spiral", seed=1)`` (built-ins in DATASETS) or
 """
 
 from .activations import ACTIVATIONS
-from .anatomy import anatomy
 from .boundary import boundary_grid
 from .config import Config
 from .csvdata import (
@@ -26,13 +25,17 @@ from .dataspec import dataset_from_spec, dataset_to_spec
 from .divergence import explain_divergence
 from .export import history_to_csv, load_model, model_from_json, model_to_json
 from .gradcheck import gradient_report
-from .health import health, health_hints
+from .health import health_hints
 from .history import History
 from .plain import to_plain
 from .rrandom import RRandom
 from .rscript import r_script, r_script_problems
 from .splits import SPLITS, TRAIN_FRACTION, split_dataset
-from .sweep import SweepResult, sweep_cell, sweep_tasks  # sweep(): from mlpcore.sweep
+
+# A function named like its module is imported from the module (from mlpcore.sweep import
+# sweep, mlpcore.anatomy import anatomy, mlpcore.health import health): re-exported here it
+# would hide the module (mlpcore.health would be the function).
+from .sweep import SweepResult, sweep_cell, sweep_tasks
 from .toydata import DATASETS, make_dataset
 from .trainer import Trainer
 from .urlstate import UrlBounds, query_to_settings, settings_to_query
@@ -46,6 +49,6 @@ __all__ = ["ACTIVATIONS", "Config", "Dataset", "History", "RRandom", "Trainer",
            "r_script_problems", "sweep_cell", "sweep_tasks", "SweepResult",
            "dataset_to_spec", "dataset_from_spec", "settings_to_query", "query_to_settings",
            "UrlBounds",
-           "anatomy", "gradient_report", "boundary_grid", "health", "health_hints",
+           "gradient_report", "boundary_grid", "health_hints",
            "explain_divergence", "to_plain"]
 __version__ = "0.1.0"

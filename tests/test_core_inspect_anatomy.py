@@ -188,3 +188,18 @@ def test_json_and_validation(doc300):
         anatomy("not a trainer")
     with pytest.raises(ValueError):
         anatomy(dict(doc300.params), [[1.0, 2.0, 3.0, 4.0]], [3])
+
+
+def test_no_name_the_package_exports_hides_one_of_its_modules():
+    """`from .health import health` in mlpcore/__init__ would make mlpcore.health the
+    function: `import mlpcore.health as h`, mock.patch("mlpcore.health.X") then miss."""
+    import importlib
+    import pkgutil
+
+    import mlpcore
+
+    modules = {m.name for m in pkgutil.iter_modules(mlpcore.__path__)}
+    assert not modules & set(mlpcore.__all__)
+    for name in sorted(modules - {"__main__"}):
+        importlib.import_module(f"mlpcore.{name}")
+        assert type(getattr(mlpcore, name)).__name__ == "module", name

@@ -12,11 +12,11 @@ from mlpcore import (
     Config,
     Trainer,
     explain_divergence,
-    health,
     health_hints,
     network,
     to_plain,
 )
+from mlpcore.health import health
 
 
 def _codes(hints, severity=None):

@@ -16,7 +16,8 @@ from dashboard.app import create_app
 from dashboard.markup_inside import shown
 from dashboard.panels import boundary, health, inspector
 from dashboard.sessions import MemoryStore
-from mlpcore import Config, Trainer, anatomy
+from mlpcore import Config, Trainer
+from mlpcore.anatomy import anatomy
 
 pytestmark = pytest.mark.browser
 RUN_TIMEOUT = 30

@@ -24,7 +24,8 @@ from dashboard.markup_inside import num
 from dashboard.panels import boundary, health, inspector
 from dashboard.panels.throttle import THROTTLE_SECONDS, plan
 from dashboard.sessions import MemoryStore
-from mlpcore import Config, Trainer, anatomy, gradient_report
+from mlpcore import Config, Trainer, gradient_report
+from mlpcore.anatomy import anatomy
 
 SID = "0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000.0

@@ -51,15 +51,15 @@ from dashboard.markup_inside import (
 from mlpcore import (
     Config,
     Trainer,
-    anatomy,
     boundary_grid,
     explain_divergence,
     gradient_report,
-    health,
     health_hints,
     make_dataset,
 )
+from mlpcore.anatomy import anatomy
 from mlpcore.data import Dataset
+from mlpcore.health import health
 
 
 def apply_ops(figure: dict, ops) -> dict:

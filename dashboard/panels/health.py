@@ -16,7 +16,8 @@ from typing import NamedTuple
 from dash import Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from mlpcore import explain_divergence, health, health_hints
+from mlpcore import explain_divergence, health_hints
+from mlpcore.health import health
 
 from .. import ids, panels  # panels: its helpers at call time (it imports us first)
 from ..figures_inside import (

@@ -31,7 +31,8 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from mlpcore import anatomy, gradient_report
+from mlpcore import gradient_report
+from mlpcore.anatomy import anatomy
 
 from .. import ids, panels  # panels: its helpers at call time (it imports us first)
 from ..figures import axis_labels, unit_names
