@@ -261,8 +261,12 @@ def _classes(label: str, cells: list[str], values, kind, rows) -> tuple[np.ndarr
     if (kind == 1).any():
         raise DataError(f"{_at(label, rows[int(np.argmax(kind == 1))])}: the label is missing")
     if (kind == 0).all() and np.isfinite(values).all():
-        levels, y = np.unique(values, return_inverse=True)
-        names = [_num_name(float(v)) for v in levels]
+        levels, inverse = np.unique(values, return_inverse=True)
+        level_names = [_num_name(float(v)) for v in levels]
+        # values that print alike (1 and 1.0000000000000002) are one class, as one R level
+        names = list(dict.fromkeys(level_names))  # in numeric order
+        index = {name: k for k, name in enumerate(names)}
+        y = np.array([index[level_names[i]] for i in np.asarray(inverse).reshape(-1)])
     else:
         names = sorted(set(cells))
         lookup = {c: k for k, c in enumerate(names)}

@@ -298,3 +298,8 @@ def test_well_formed_numbers_round_trip(rows):
         return
     assert d.X.tolist() == [[a, b] for a, b, _ in rows]  # exact: float(repr(x)) == x
     _valid(d)
+
+
+def test_numeric_labels_that_print_alike_are_one_class():
+    d = parse_csv("a,b,label\n1,2,1\n3,4,1.0000000000000002\n5,6,2\n7,8,2\n", label="label")
+    assert d.class_names == ["1", "2"] and list(d.y) == [0, 0, 1, 1]
