@@ -277,7 +277,8 @@ SWEEP_TITLES = {"test_accuracy": "Final test accuracy", "loss": "Final loss"}
 LOSS_SCALE = [[0.0, "#fff5eb"], [0.5, "#fd8d3c"], [1.0, "#7f2704"]]  # white to dark orange
 
 
-def _short(value: float) -> str:
+def format_number(value: float) -> str:
+    """0.01 -> "0.01", 1.5e-06 -> "1.5e-6", 0 -> "0": numbers as the controls show them."""
     text = f"{value:g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
@@ -326,8 +327,8 @@ def sweep_figure(record: Mapping | None, metric: str, lr_values: Sequence[float]
     trace = {
         "type": "heatmap", "z": [[rounded(v, 4) if v is not None else None for v in row]
                                  for row in z],
-        "x": [_short(lr_values[p]) for p in record["lrs"]],
-        "y": [_short(reg_values[p]) for p in record["regs"]],
+        "x": [format_number(lr_values[p]) for p in record["lrs"]],
+        "y": [format_number(reg_values[p]) for p in record["regs"]],
         "text": text, "texttemplate": "%{text}", "textfont": {"size": 14},
         "colorscale": SEQUENTIAL if metric == "test_accuracy" else LOSS_SCALE,
         "xgap": 2, "ygap": 2, "hoverongaps": False,

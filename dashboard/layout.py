@@ -13,7 +13,7 @@ from dash import dcc, html
 from mlpcore import DATASETS, TRAIN_FRACTION
 
 from . import ids
-from .figures import curves_figure
+from .figures import curves_figure, format_number
 from .validation import (
     ACTIVATION_NAMES,
     CSV,
@@ -51,15 +51,6 @@ STATE_WORDS = {
 
 
 # ------------------------------------------------------------------------ value labels
-def format_number(value: float) -> str:
-    """0.01 -> "0.01", 1.5e-06 -> "1.5e-6", 0 -> "0"."""
-    text = f"{value:g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
-
-
 def format_speed(speed: int) -> str:
     return "as fast as possible" if speed == 0 else f"{speed} / update"
 

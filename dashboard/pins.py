@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 
-from .figures import CURVE_DIGITS, rounded, rounded_list
+from .figures import CURVE_DIGITS, format_number, rounded, rounded_list
 from .limits import LIMITS
 
 PIN_POINTS = 300  # points kept per pinned curve (a curve may have up to 20,000)
@@ -26,16 +26,6 @@ STATES = ("ready", "running", "paused", "abstol", "maxit", "diverged")
 _SETTINGS = ("hidden", "activation", "lr", "reg", "maxit", "seed", "display", "data")
 _KEYS = {"n", "label", "visible", "settings", "loss", "accuracy", "iterations", "state",
          "steps", "loss_curve", "acc_curve"}
-
-
-def format_number(value: float) -> str:
-    """0.01 -> "0.01", 1.5e-06 -> "1.5e-6" (as layout.format_number; layout imports the
-    panels, so the panels cannot import it)."""
-    text = f"{value:g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
 
 
 def _thin(n: int, keep: int = PIN_POINTS) -> list[int]:

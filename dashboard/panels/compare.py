@@ -29,12 +29,12 @@ from mlpcore.sweep import dataset_to_spec, sweep_tasks
 
 from .. import ids, panels  # panels: attributes used at call time (it imports us)
 from ..background import run_here, run_on_celery, sweep_manager, uses_celery
-from ..figures import sweep_figure
+from ..figures import format_number, sweep_figure
 from ..guards import refused
 from ..layout import GRAPH_CONFIG
 from ..limits import LIMITS
 from ..patches import pins_patch
-from ..pins import format_number, make_pin, pins_to_json, run_row, saved_pins, settings_words
+from ..pins import make_pin, pins_to_json, run_row, saved_pins, settings_words
 from ..sessions import SessionBusy, StoreUnavailable
 from ..validation import (
     LR_VALUES,
