@@ -9,7 +9,6 @@ browser, that what it builds equals what the browser sends, callback by callback
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from conftest import free_port, wait_for_port
+from conftest import apply_patch, free_port, wait_for_port
 
 from dashboard import ids
 from dashboard.validation import DEFAULTS
@@ -161,23 +160,6 @@ def component_text(node) -> str:
     return ""
 
 
-def apply_json_patch(value, patch):
-    """What the renderer does with a serialised dash.Patch (the operations we emit)."""
-    value = copy.deepcopy(value)
-    for op in patch["operations"]:
-        *path, last = op["location"]
-        target = value
-        for k in path:
-            target = target[k]
-        if op["operation"] == "Assign":
-            target[last] = copy.deepcopy(op["params"]["value"])
-        elif op["operation"] == "Extend":
-            target[last] = target[last] + list(op["params"]["value"])
-        else:
-            raise AssertionError(f"unexpected Patch operation {op['operation']}")
-    return value
-
-
 # ------------------------------------------------------------------------ a tab over HTTP
 class HttpPage:
     """A browser tab speaking HTTP to a server: the controls, the client record, the
@@ -223,7 +205,7 @@ class HttpPage:
             if fid in response:
                 fig = response[fid]["figure"]
                 if isinstance(fig, dict) and "__dash_patch_update" in fig:
-                    self.figures[fid] = apply_json_patch(self.figures[fid], fig)
+                    self.figures[fid] = apply_patch(self.figures[fid], fig)
                 else:
                     self.figures[fid] = fig
         status = response.get(ids.DIV_STATUS, {})

@@ -125,12 +125,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 # --- dashboard tests (tests/test_dash_*.py) ---------------------------------------------------
 def apply_patch(value, patch):
-    """What Dash's renderer does with a `dash.Patch` (the operations the dashboard emits):
-    returns a patched copy of `value` (a figure dict)."""
+    """What Dash's renderer does with a `dash.Patch` (the operations the dashboard emits),
+    or with one as it travels in a response (a dict): returns a patched copy of `value`."""
     import copy
 
     value = copy.deepcopy(value)
-    for op in patch.to_plotly_json()["operations"]:
+    ops = patch["operations"] if isinstance(patch, dict) else patch.to_plotly_json()["operations"]
+    for op in ops:
         *path, last = op["location"]
         target = value
         for key in path:
