@@ -21,6 +21,7 @@ from test_dash_browser import (
     wait_state,
     wait_synced,
 )
+from test_dash_compare_browser import open_tab
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -41,12 +42,6 @@ BAD = b"height,girth,tree\n12,1.5,ash\n13,oops,birch\n14,2.5,ash\n15,3,birch\n"
 def last(trainer, key):
     """The last point of a history curve (what the status line shows)."""
     return trainer.history.since(0)[key][-1]
-
-
-def open_tab(browser, label: str) -> None:
-    tab = next(t for t in browser.driver.find_elements(By.CSS_SELECTOR, ".panel-tab")
-               if t.text == label)
-    tab.click()
 
 
 def upload(browser, path) -> None:

@@ -10,6 +10,8 @@ from conftest import free_port, until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from test_dash_browser import status, wait_state
+from test_dash_compare_browser import open_tab
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -20,7 +22,6 @@ from mlpcore import Config, Trainer
 from mlpcore.anatomy import anatomy
 
 pytestmark = pytest.mark.browser
-RUN_TIMEOUT = 30
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -29,25 +30,6 @@ def start(dash_duo):
     until(lambda: dash_duo.driver.execute_script(
         "var g = document.querySelector('#weights-graph .js-plotly-plot');"
         "return !!(g && g.data && g.data.length);"), timeout=10)
-
-
-def status(browser):
-    el = browser.find_element(f"#{ids.DIV_STATUS}")
-    return el.get_attribute("data-state"), int(el.get_attribute("data-iteration")), el.text
-
-
-def wait_state(browser, *states, iteration=None, timeout=RUN_TIMEOUT):
-    def ok():
-        state, it, _text = status(browser)
-        return state in states and (iteration is None or it == iteration)
-
-    until(ok, timeout=timeout, msg=lambda: f"status stayed {status(browser)}, wanted {states}")
-
-
-def open_tab(browser, label):
-    browser.driver.find_element(
-        By.XPATH, f"//div[contains(@class, 'panel-tab') and normalize-space()='{label}']"
-    ).click()
 
 
 def tab_selected(browser, label) -> bool:
